@@ -1,0 +1,62 @@
+/**
+ * `npx tsx src/server.ts start [options]`: runs the linechat server until
+ * SIGINT or SIGTERM, then shuts it down gracefully and exits 0.
+ */
+import { ChatServer } from './server/chat-server.ts';
+import { streamLog } from './server/log.ts';
+import { OptionError, SERVER_USAGE, parseServerArgs } from './server/options.ts';
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this machine',
+  ENOTFOUND: 'unknown host',
+};
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseServerArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`linechat: ${error.message}\nTry --help.\n`);
+    return 2;
+  }
+  if (parsed.command === 'help') {
+    process.stdout.write(SERVER_USAGE + '\n');
+    return 0;
+  }
+  const { options } = parsed;
+  const log = streamLog(process.stdout);
+  const server = new ChatServer(options, log);
+  try {
+    const address = await server.listen();
+    log(`Server started on ${address.address}:${address.port}`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const why = LISTEN_ERRORS[code] ?? (error as Error).message;
+    process.stderr.write(`linechat: cannot listen on ${options.host}:${options.port}: ${why}\n`);
+    return 1;
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      if (server.state === 'stopping') {
+        log(`${signal} again: exiting now`);
+        resolve(0);
+        return;
+      }
+      log(`${signal} received: shutting down`);
+      void server.shutdown().then(() => {
+        log('Server stopped');
+        resolve(0);
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+process.exitCode = await main();
+// Exit explicitly: a second signal must not wait for sockets still closing.
+process.exit();

@@ -1,0 +1,197 @@
+/**
+ * The server: accepts sockets, wires each one's transport to a session, the
+ * hub and the command table, and shuts everything down in order.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { ProtocolError } from '../protocol/errors.ts';
+import { limitKeys } from '../protocol/limits.ts';
+import { LeaveReason, SUPPORTED_VERSIONS, serverLine } from '../protocol/messages.ts';
+import { parseLine } from '../protocol/parser.ts';
+import { dispatch, replyError, type CommandContext } from './commands.ts';
+import { Hub } from './hub.ts';
+import type { Log } from './log.ts';
+import type { ServerOptions } from './options.ts';
+import { Session, SessionState } from './session.ts';
+import { Connection, Flusher, type TransportEnd, type TransportLimits } from './transport.ts';
+
+export const ServerState = {
+  Idle: 'idle',
+  Listening: 'listening',
+  Stopping: 'stopping',
+  Stopped: 'stopped',
+} as const;
+export type ServerState = (typeof ServerState)[keyof typeof ServerState];
+
+export class ChatServer {
+  #state: ServerState = ServerState.Idle;
+  #nextId = 1;
+  #stopped: Promise<void> | undefined;
+  readonly #sessions = new Set<Session>();
+  readonly #server: Server;
+  readonly #hub: Hub;
+  readonly #flusher = new Flusher();
+  readonly #greeting: Buffer;
+  readonly #transportLimits: TransportLimits;
+  readonly #options: ServerOptions;
+  readonly #log: Log;
+  readonly #context: CommandContext;
+
+  constructor(options: ServerOptions, log: Log) {
+    this.#options = options;
+    this.#log = log;
+    this.#hub = new Hub({
+      nameLength: options.limits.nameLength,
+      clock: Date.now,
+      idPrefix: Date.now().toString(36) + randomBytes(2).toString('hex'),
+      random: Math.random,
+    });
+    this.#transportLimits = { ...options.limits, sendQueue: options.sendQueue, lingerMs: options.lingerMs };
+    this.#greeting = Buffer.from(
+      serverLine.greeting(
+        SUPPORTED_VERSIONS,
+        options.serverName,
+        limitKeys(options.limits),
+        `Welcome to ${options.serverName}. Send HELLO 1 <name> to join.`,
+      ),
+    );
+    this.#context = {
+      hub: this.#hub,
+      log,
+      disconnect: (session, reason, text, lastLine) => this.#disconnect(session, reason, text, lastLine),
+    };
+    this.#server = createServer((socket) => this.#accept(socket));
+    this.#server.on('error', (error) => {
+      // Errors after listen() (e.g. EMFILE on accept) must not take down the
+      // sessions that are already connected.
+      if (this.#state === ServerState.Listening) log(`Server error: ${error.message}`);
+    });
+  }
+
+  get state(): ServerState {
+    return this.#state;
+  }
+
+  /** Open connections, registered or not. */
+  get connections(): number {
+    return this.#sessions.size;
+  }
+
+  get online(): number {
+    return this.#hub.online;
+  }
+
+  /** Binds and resolves with the address really bound; rejects with the listen error. */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error) => reject(error);
+      this.#server.once('error', fail);
+      this.#server.listen({ host: this.#options.host, port: this.#options.port }, () => {
+        this.#server.off('error', fail);
+        this.#state = ServerState.Listening;
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting, sends SHUTDOWN to every client after what is already
+   * queued for it ([SHUT-1]), and waits for the sockets to close, destroying
+   * any still open after `shutdownMs` ([SHUT-3]).
+   */
+  shutdown(text = 'Server is shutting down'): Promise<void> {
+    this.#stopped ??= this.#shutdown(text);
+    return this.#stopped;
+  }
+
+  async #shutdown(text: string): Promise<void> {
+    this.#state = ServerState.Stopping;
+    const listenerClosed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    const line = serverLine.shutdown(text);
+    const sessions = [...this.#sessions];
+    for (const session of sessions) {
+      session.state = SessionState.Gone;
+      session.connection.close(line);
+    }
+    // Everyone gets SHUTDOWN, which stands for every user leaving ([SHUT-2]).
+    this.#hub.removeAll();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.shutdownMs);
+    });
+    await Promise.race([Promise.all(sessions.map((s) => s.connection.closed)), deadline]);
+    clearTimeout(timer);
+    for (const session of this.#sessions) session.connection.destroy();
+    await listenerClosed;
+    this.#state = ServerState.Stopped;
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#state !== ServerState.Listening) {
+      socket.destroy();
+      return;
+    }
+    const connection: Connection = new Connection(socket, this.#transportLimits, this.#flusher, {
+      line: (bytes) => this.#onLine(session, bytes),
+      lineTooLong: (length) =>
+        replyError(
+          this.#context,
+          session,
+          new ProtocolError('LINE_TOO_LONG', '*', `Line of ${length} bytes is over the limit of ${this.#options.limits.line}`),
+        ),
+      ended: (why) => this.#onEnded(session, why),
+    });
+    const session = new Session(this.#nextId++, connection);
+    this.#sessions.add(session);
+    void connection.closed.then(() => this.#sessions.delete(session));
+    this.#log(`New connection: ${connection.remote} (#${session.id})`);
+    session.send(this.#greeting);
+  }
+
+  #onLine(session: Session, bytes: Buffer): void {
+    const result = parseLine(bytes);
+    try {
+      if (result.kind === 'message') dispatch(this.#context, session, result.message);
+      else if (result.kind === 'error') {
+        replyError(this.#context, session, new ProtocolError(result.code, result.command, result.detail));
+      }
+    } catch (error) {
+      // A bug in one handler costs that one connection, never the server.
+      this.#log(`Internal error on ${session.label}: ${(error as Error).stack ?? String(error)}`);
+      replyError(this.#context, session, new ProtocolError('INTERNAL_ERROR', '*', 'Internal server error'));
+    }
+  }
+
+  #onEnded(session: Session, why: TransportEnd): void {
+    switch (why.kind) {
+      case 'eof':
+        return this.#disconnect(session, LeaveReason.Lost, 'Connection closed');
+      case 'error':
+        return this.#disconnect(session, LeaveReason.Lost, `Connection error: ${errorCode(why.error)}`);
+      case 'overflow':
+        return replyError(
+          this.#context,
+          session,
+          new ProtocolError('INPUT_OVERFLOW', '*', `More than ${this.#options.limits.readCap} bytes without a line end`),
+        );
+      case 'slow-consumer':
+        return replyError(
+          this.#context,
+          session,
+          new ProtocolError('SLOW_CONSUMER', '*', `More than ${this.#options.sendQueue} bytes waiting to be read`),
+        );
+    }
+  }
+
+  #disconnect(session: Session, reason: LeaveReason, text: string, lastLine?: string): void {
+    if (session.state === SessionState.Gone) return;
+    const label = session.label;
+    this.#hub.remove(session, reason, text);
+    this.#log(`Disconnected ${label} (${reason}${text === '' ? '' : `: ${text}`})`);
+    session.connection.close(lastLine);
+  }
+}
+
+function errorCode(error: Error): string {
+  return (error as NodeJS.ErrnoException).code ?? error.message;
+}

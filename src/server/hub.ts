@@ -1,0 +1,131 @@
+/**
+ * The hub owns who is online and delivers messages. It is the single owner
+ * of that state (REFERENCES §1 #4): every change is a plain method call on
+ * the event loop, so delivery never sees a list change under it. Domain
+ * failures are thrown as ProtocolError; the dispatcher turns them into
+ * replies.
+ */
+import { ProtocolError } from '../protocol/errors.ts';
+import { foldName, nameProblem } from '../protocol/names.ts';
+import { serverLine, type ChatMessage, type LeaveReason } from '../protocol/messages.ts';
+import { Session, SessionState } from './session.ts';
+
+export interface HubOptions {
+  readonly nameLength: number;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  readonly clock: () => number;
+  /** Makes message ids unique across server runs. */
+  readonly idPrefix: string;
+  /** Picks guest numbers; injected so tests are deterministic. */
+  readonly random: () => number;
+}
+
+export class Hub {
+  /** Registered sessions by folded name ([NAME-2]). */
+  readonly #users = new Map<string, Session>();
+  #seq = 0;
+  readonly #options: HubOptions;
+
+  constructor(options: HubOptions) {
+    this.#options = options;
+  }
+
+  get online(): number {
+    return this.#users.size;
+  }
+
+  /** Registers `session` under `requested`, or a guest name ([SESSION-4]). */
+  register(session: Session, requested: string | undefined): string {
+    const name = requested === undefined ? this.#guestName() : this.#checkFree(requested, 'HELLO');
+    session.name = name;
+    session.state = SessionState.Registered;
+    this.#users.set(foldName(name), session);
+    this.broadcast(serverLine.join(name), session);
+    return name;
+  }
+
+  /** Renames; returns the old name, or undefined for a no-op ([NAME-3], [NAME-4]). */
+  rename(session: Session, name: string): string | undefined {
+    const old = session.name;
+    if (name === old) return undefined;
+    const caseOnly = foldName(name) === foldName(old);
+    if (caseOnly) this.#checkValid(name, 'NICK');
+    else this.#checkFree(name, 'NICK');
+    this.#users.delete(foldName(old));
+    session.name = name;
+    this.#users.set(foldName(name), session);
+    this.broadcast(serverLine.nick(old, name));
+    return old;
+  }
+
+  /** Stamps and delivers a message: MSG to the others, ECHO to the sender ([MSG-2], [MSG-3]). */
+  say(session: Session, text: string): ChatMessage {
+    const seq = ++this.#seq;
+    const message: ChatMessage = {
+      id: `${this.#options.idPrefix}-${seq.toString(36)}`,
+      seq,
+      time: this.#options.clock(),
+      from: session.name,
+      text,
+    };
+    this.broadcast(serverLine.message(false, message), session);
+    session.send(serverLine.message(true, message));
+    return message;
+  }
+
+  /** Takes a session offline and tells the others; false if it was not online. */
+  remove(session: Session, reason: LeaveReason, text: string): boolean {
+    const wasOnline = session.state === SessionState.Registered;
+    session.state = SessionState.Gone;
+    if (!wasOnline) return false;
+    this.#users.delete(foldName(session.name));
+    this.broadcast(serverLine.leave(session.name, reason, text));
+    return true;
+  }
+
+  /** Takes everyone offline without announcing it, as SHUTDOWN already says so ([SHUT-2]). */
+  removeAll(): void {
+    for (const session of this.#users.values()) session.state = SessionState.Gone;
+    this.#users.clear();
+  }
+
+  /** Online names, ordered without regard to case ([PRES-3]). */
+  who(): string[] {
+    return [...this.#users.keys()].sort().map((folded) => this.#users.get(folded)!.name);
+  }
+
+  /** Sends one line to every online session except `except`, encoded once. */
+  broadcast(line: string, except?: Session): void {
+    const bytes = Buffer.from(line);
+    for (const user of this.#users.values()) {
+      if (user !== except) user.send(bytes);
+    }
+  }
+
+  #checkValid(name: string, command: string): void {
+    const problem = nameProblem(name, this.#options.nameLength);
+    if (problem !== undefined) throw new ProtocolError('BAD_NAME', command, problem);
+  }
+
+  #checkFree(name: string, command: string): string {
+    this.#checkValid(name, command);
+    if (this.#users.has(foldName(name))) {
+      throw new ProtocolError('NAME_IN_USE', command, `The name ${name} is in use`);
+    }
+    return name;
+  }
+
+  /** `guest-` and four digits, widening when the four-digit space is crowded. */
+  #guestName(): string {
+    for (let digits = 4; ; digits++) {
+      const base = 10 ** (digits - 1);
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const name = `guest-${base + Math.floor(this.#options.random() * 9 * base)}`;
+        if (name.length <= this.#options.nameLength && !this.#users.has(name)) return name;
+      }
+      if (`guest-${base}`.length > this.#options.nameLength) {
+        throw new ProtocolError('BAD_NAME', 'HELLO', 'No guest name is free; choose a name');
+      }
+    }
+  }
+}

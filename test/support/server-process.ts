@@ -1,0 +1,100 @@
+/**
+ * Runs the real server as a child process on `--port 0`, the way a user
+ * would, and reads the address it prints. Used by the integration tests and
+ * the benchmarks; never used in conformance mode.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+export const SERVER_ENTRY = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
+export const CLIENT_ENTRY = fileURLToPath(new URL('../../src/client.ts', import.meta.url));
+
+/** `node --import tsx <entry>`: what `npx tsx` runs, without npx's start-up cost. */
+export function tsxArgs(entry: string, args: readonly string[]): string[] {
+  return ['--import', 'tsx', entry, ...args];
+}
+
+export interface ServerProcess {
+  readonly host: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Every line the server printed so far, stdout and stderr. */
+  readonly output: string[];
+  /** Resolves with the next printed line matching `pattern`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const STARTED = /Server started on (\S+):(\d+)/;
+
+export async function startServer(args: readonly string[] = [], timeoutMs = 20_000): Promise<ServerProcess> {
+  const hasHost = args.includes('--host');
+  const hasPort = args.includes('--port');
+  const child = spawn(
+    process.execPath,
+    tsxArgs(SERVER_ENTRY, ['start', ...(hasHost ? [] : ['--host', '127.0.0.1']), ...(hasPort ? [] : ['--port', '0']), ...args]),
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  const watchers = new Set<(line: string) => void>();
+  for (const stream of [child.stdout!, child.stderr!]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      output.push(line);
+      for (const watch of [...watchers]) watch(line);
+    });
+  }
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as NodeJS.Signals | null,
+  }));
+
+  const waitForOutput = (pattern: RegExp, waitMs = 10_000) =>
+    new Promise<string>((resolve, reject) => {
+      const seen = output.find((line) => pattern.test(line));
+      if (seen !== undefined) return resolve(seen);
+      const timer = setTimeout(() => {
+        watchers.delete(watch);
+        reject(new Error(`server did not print ${pattern} within ${waitMs} ms; output:\n${output.join('\n')}`));
+      }, waitMs);
+      const watch = (line: string) => {
+        if (!pattern.test(line)) return;
+        clearTimeout(timer);
+        watchers.delete(watch);
+        resolve(line);
+      };
+      watchers.add(watch);
+      void exited.then(() => {
+        if (!watchers.has(watch)) return;
+        clearTimeout(timer);
+        watchers.delete(watch);
+        reject(new Error(`server exited before printing ${pattern}; output:\n${output.join('\n')}`));
+      });
+    });
+
+  const stop = async (graceMs = 5_000) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return exited;
+  };
+
+  try {
+    const line = await waitForOutput(STARTED, timeoutMs);
+    const [, host, port] = STARTED.exec(line)!;
+    return { host: host!, port: Number(port), child, output, waitForOutput, exited, stop };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+}
