@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS, SERVER_LINE_OVERHEAD, checkLimits, limitKeys } from '../../../src/protocol/limits.ts';
+import type { Limits } from '../../../src/protocol/limits.ts';
+
+/** The `| key | meaning | default |` table of SPEC.md §3. */
+function specDefaults(): Map<string, number> {
+  const spec = readFileSync(new URL('../../../SPEC.md', import.meta.url), 'utf8');
+  const section = spec.slice(spec.indexOf('## 3. Limits'), spec.indexOf('## 4.'));
+  const rows = new Map<string, number>();
+  for (const match of section.matchAll(/^\| `([A-Z]+)` \| [^|]+ \| (\d+) \|$/gm)) rows.set(match[1]!, Number(match[2]));
+  return rows;
+}
+
+describe('DEFAULT_LIMITS', () => {
+  it('has the defaults of SPEC §3', () => {
+    expect(Object.fromEntries(limitKeys(DEFAULT_LIMITS))).toEqual(Object.fromEntries(specDefaults()));
+    expect(DEFAULT_LIMITS).toEqual({ line: 2048, readCap: 16384, nameLength: 24 });
+  });
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(DEFAULT_LIMITS)).toBe(true);
+  });
+
+  it('[LIMIT-4] satisfies READCAP > LINE and passes checkLimits', () => {
+    expect(DEFAULT_LIMITS.readCap).toBeGreaterThan(DEFAULT_LIMITS.line);
+    expect(checkLimits(DEFAULT_LIMITS)).toBe(DEFAULT_LIMITS);
+  });
+});
+
+describe('limitKeys', () => {
+  it('[LIMIT-1] names every limit of SPEC §3 with its value, in order', () => {
+    const limits: Limits = { line: 100, readCap: 1000, nameLength: 7 };
+    expect(limitKeys(limits)).toEqual([
+      ['LINE', 100],
+      ['READCAP', 1000],
+      ['NAMELEN', 7],
+    ]);
+    expect(limitKeys(limits).map(([k]) => k).sort()).toEqual([...specDefaults().keys()].sort());
+  });
+});
+
+describe('checkLimits', () => {
+  const base: Limits = { line: 2048, readCap: 16384, nameLength: 24 };
+
+  it('[LIMIT-4] rejects READCAP equal to or below LINE', () => {
+    expect(() => checkLimits({ ...base, readCap: base.line })).toThrow(RangeError);
+    expect(() => checkLimits({ ...base, readCap: base.line - 1 })).toThrow(RangeError);
+    expect(checkLimits({ ...base, readCap: base.line + 1 })).toEqual({ ...base, readCap: base.line + 1 });
+  });
+
+  it('returns the same object when the limits are usable', () => {
+    const limits = { line: 64, readCap: 65, nameLength: 1 };
+    expect(checkLimits(limits)).toBe(limits);
+  });
+
+  it('rejects values below the minimums', () => {
+    expect(() => checkLimits({ ...base, line: 63 })).toThrow(RangeError);
+    expect(() => checkLimits({ line: 64, readCap: 64, nameLength: 1 })).toThrow(RangeError);
+    expect(() => checkLimits({ ...base, nameLength: 0 })).toThrow(RangeError);
+  });
+
+  it('rejects values that are not safe integers', () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 2048.5, -1, 2 ** 53]) {
+      expect(() => checkLimits({ ...base, line: bad }), String(bad)).toThrow(RangeError);
+      expect(() => checkLimits({ ...base, readCap: bad }), String(bad)).toThrow(RangeError);
+      expect(() => checkLimits({ ...base, nameLength: bad }), String(bad)).toThrow(RangeError);
+    }
+  });
+});
+
+describe('SERVER_LINE_OVERHEAD', () => {
+  it('is the 512 bytes SPEC §3 allows server lines beyond LINE', () => {
+    expect(SERVER_LINE_OVERHEAD).toBe(512);
+  });
+});
