@@ -121,8 +121,9 @@ export class ChatServer {
     });
     await Promise.race([Promise.all(sessions.map((s) => s.connection.closed)), deadline]);
     clearTimeout(timer);
-    for (const session of this.#sessions) session.connection.destroy();
-    await listenerClosed;
+    const stragglers = [...this.#sessions];
+    for (const session of stragglers) session.connection.destroy();
+    await Promise.all([listenerClosed, ...stragglers.map((s) => s.connection.closed)]);
     this.#state = ServerState.Stopped;
   }
 

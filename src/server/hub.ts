@@ -115,17 +115,20 @@ export class Hub {
     return name;
   }
 
-  /** `guest-` and four digits, widening when the four-digit space is crowded. */
+  /**
+   * `guest-` and four digits, or fewer when NAMELEN is short; more digits
+   * when the space is crowded ([SESSION-4]).
+   */
   #guestName(): string {
-    for (let digits = 4; ; digits++) {
-      const base = 10 ** (digits - 1);
+    const maxDigits = this.#options.nameLength - 'guest-'.length;
+    for (let digits = Math.min(4, maxDigits); digits >= 1 && digits <= maxDigits; digits++) {
+      const low = digits === 1 ? 1 : 10 ** (digits - 1);
+      const span = 10 ** digits - low;
       for (let attempt = 0; attempt < 20; attempt++) {
-        const name = `guest-${base + Math.floor(this.#options.random() * 9 * base)}`;
-        if (name.length <= this.#options.nameLength && !this.#users.has(name)) return name;
-      }
-      if (`guest-${base}`.length > this.#options.nameLength) {
-        throw new ProtocolError('BAD_NAME', 'HELLO', 'No guest name is free; choose a name');
+        const name = `guest-${low + Math.floor(this.#options.random() * span)}`;
+        if (!this.#users.has(name)) return name;
       }
     }
+    throw new ProtocolError('BAD_NAME', 'HELLO', 'No guest name is free; choose a name');
   }
 }

@@ -45,13 +45,13 @@ const FIELDS = {
 type Field = keyof typeof FIELDS;
 
 function text(value: string, field: string): string {
-  if (value === '') throw new OptionError(`--${field} must not be empty`);
+  if (value === '') throw new OptionError(`${field} must not be empty`);
   return value;
 }
 
 function serverName(value: string, field: string): string {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
-    throw new OptionError(`--${field} must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(value)}`);
+    throw new OptionError(`${field} must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -60,7 +60,7 @@ function integer(min: number, max: number) {
   return (value: string, field: string): number => {
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new OptionError(`--${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      throw new OptionError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
     return n;
   };
@@ -111,13 +111,12 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     throw new OptionError(`expected the command "start", got ${JSON.stringify(parsed.positionals.join(' '))}`);
   }
 
-  const raw = (field: Field): string | undefined => {
+  // A bad value is reported under the name the user gave it: flag or variable.
+  const read = <T>(field: Field, fallback: T, parse: (value: string, source: string) => T): T => {
     const flag = (parsed.values as Record<string, string | boolean | undefined>)[field];
-    return typeof flag === 'string' ? flag : env[FIELDS[field].env];
-  };
-  const read = <T>(field: Field, fallback: T, parse: (value: string, field: string) => T): T => {
-    const value = raw(field);
-    return value === undefined ? fallback : parse(value, field);
+    if (typeof flag === 'string') return parse(flag, `--${field}`);
+    const value = env[FIELDS[field].env];
+    return value === undefined ? fallback : parse(value, FIELDS[field].env);
   };
 
   const limits: Limits = {

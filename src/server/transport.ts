@@ -194,6 +194,7 @@ export class Connection {
 
   /** Drops the socket at once, without flushing. */
   destroy(): void {
+    if (this.#state === ConnectionState.Closed) return;
     this.#state = ConnectionState.Closing;
     this.socket.destroy();
   }

@@ -1,0 +1,434 @@
+/**
+ * ChatServer in-process, over loopback, with a recording log. Clients are
+ * the raw LineClient of test/support; every wait is on a line, a close or a
+ * PING barrier ([PING-1]), never a fixed sleep.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ChatServer, ServerState } from '../../../src/server/chat-server.ts';
+import { DEFAULT_OPTIONS, type ServerOptions } from '../../../src/server/options.ts';
+import { DEFAULT_LIMITS, SERVER_LINE_OVERHEAD, type Limits } from '../../../src/protocol/limits.ts';
+import { ClientPool, type LineClient, type Received } from '../../support/line-client.ts';
+
+interface Started {
+  readonly server: ChatServer;
+  readonly address: AddressInfo;
+  readonly pool: ClientPool;
+  readonly logs: string[];
+}
+
+const started: Started[] = [];
+
+afterEach(async () => {
+  const all = started.splice(0);
+  await Promise.all(all.map((s) => s.pool.closeAll()));
+  await Promise.all(all.map((s) => s.server.shutdown()));
+});
+
+type Overrides = Partial<Omit<ServerOptions, 'limits'>> & { limits?: Partial<Limits> };
+
+function options(overrides: Overrides = {}): ServerOptions {
+  return {
+    ...DEFAULT_OPTIONS,
+    port: 0,
+    ...overrides,
+    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+  };
+}
+
+async function start(overrides: Overrides = {}): Promise<Started> {
+  const logs: string[] = [];
+  const server = new ChatServer(options(overrides), (line) => logs.push(line));
+  const entry: Started = {
+    server,
+    logs,
+    // Filled in below; the pool only reads it when a client connects.
+    address: undefined as unknown as AddressInfo,
+    pool: new ClientPool(() => ({ host: entry.address.address, port: entry.address.port })),
+  };
+  started.push(entry);
+  (entry as { address: AddressInfo }).address = await server.listen();
+  return entry;
+}
+
+/** Round trips a barrier on `observer` until `condition` holds. */
+async function settle(observer: LineClient, condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await observer.barrier();
+  expect(condition()).toBe(true);
+}
+
+/** Lets the event loop turn (no timers) until `condition` holds. */
+async function turnsUntil(condition: () => boolean, maxTurns = 100): Promise<void> {
+  for (let i = 0; i < maxTurns && !condition(); i++) await nextTurn();
+  expect(condition()).toBe(true);
+}
+
+/** Every message a closed client received and nobody consumed. */
+async function rest(client: LineClient): Promise<Received[]> {
+  await client.closed;
+  return client.inbox.splice(0);
+}
+
+describe('ChatServer.listen', () => {
+  it('resolves with the address really bound', async () => {
+    const { server, address } = await start();
+    expect(address.address).toBe('127.0.0.1');
+    expect(address.port).toBeGreaterThan(0);
+    expect(server.state).toBe(ServerState.Listening);
+  });
+
+  it('rejects with EADDRINUSE when the port is taken, and the first server keeps working', async () => {
+    const first = await start();
+    const logs: string[] = [];
+    const second = new ChatServer(options({ port: first.address.port }), (line) => logs.push(line));
+    await expect(second.listen()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    expect(second.state).toBe(ServerState.Idle);
+    await second.shutdown();
+    expect(second.state).toBe(ServerState.Stopped);
+    expect(logs).toEqual([]);
+    const client = await first.pool.connect();
+    expect(client.greeting?.command).toBe('LINECHAT');
+  });
+});
+
+describe('ChatServer: a session', () => {
+  it('greets first, announcing the version, the server name and every limit it was given [SESSION-1] [LIMIT-1]', async () => {
+    const { pool } = await start({ serverName: 'test-server', limits: { line: 100, readCap: 300, nameLength: 10 } });
+    const client = await pool.connect();
+    expect(client.greeting?.params.slice(0, 5)).toEqual(['1', 'test-server', 'LINE=100', 'READCAP=300', 'NAMELEN=10']);
+    expect(client.greeting?.params).toHaveLength(6);
+  });
+
+  it('enforces the limits it announced [LIMIT-1]', async () => {
+    const { pool } = await start({ limits: { line: 100, readCap: 300, nameLength: 10 } });
+    const client = await pool.connect();
+    client.send('HELLO 1 ' + 'a'.repeat(11));
+    expect((await client.expect('ERR')).params[0]).toBe('BAD_NAME');
+    client.send('FOO ' + 'x'.repeat(96)); // 100 bytes: fits
+    client.send('FOO ' + 'x'.repeat(97)); // 101 bytes: too long
+    const replies = await client.barrier();
+    expect(replies.map((m) => m.params.slice(0, 2))).toEqual([
+      ['UNKNOWN_COMMAND', 'FOO'],
+      ['LINE_TOO_LONG', '*'],
+    ]);
+  });
+
+  it('registers, relays, lists, renames and quits, and logs each step', async () => {
+    const { server, pool, logs } = await start();
+    const alice = await pool.user('alice');
+    const bob = await pool.connect();
+    const bobPort = bob.socket.localPort;
+    expect(server.connections).toBe(2);
+    expect(server.online).toBe(1);
+    bob.send('HELLO 1 bob');
+    expect((await bob.expect('WELCOME')).params[0]).toBe('bob');
+    expect((await alice.expect('JOIN')).params).toEqual(['bob']);
+
+    alice.send('SAY :hello bob');
+    const echo = await alice.expect('ECHO');
+    const message = await bob.expect('MSG');
+    expect(message.params).toEqual(echo.params);
+    expect(message.params[3]).toBe('alice');
+    expect(message.params[4]).toBe('hello bob');
+
+    expect(await bob.who()).toEqual(['alice', 'bob']);
+    bob.send('NICK Robert');
+    expect((await bob.expect('NICK')).params).toEqual(['bob', 'Robert']);
+    expect((await alice.expect('NICK')).params).toEqual(['bob', 'Robert']);
+
+    bob.send('QUIT :off now');
+    const after = await rest(bob);
+    expect(after.map((m) => m.raw)).toEqual(['BYE :off now']);
+    expect((await alice.expect('LEAVE')).raw).toBe('LEAVE Robert quit :off now');
+    // Gone from WHO before any later reply [PRES-2].
+    expect(await alice.who()).toEqual(['alice']);
+    expect(server.online).toBe(1);
+
+    expect(logs.some((l) => l.startsWith('New connection: 127.0.0.1:'))).toBe(true);
+    expect(logs).toContain(`Registered 127.0.0.1:${bobPort} (#2) as bob`);
+    expect(logs).toContain('Message from alice: hello bob');
+    expect(logs).toContain('Renamed bob to Robert');
+    expect(logs).toContain('Disconnected Robert (quit: off now)');
+  });
+
+  it('sends the replies queued before BYE, then processes no line after QUIT, even in the same packet [QUIT-1] [QUIT-2]', async () => {
+    const { pool } = await start();
+    const watcher = await pool.user('watcher');
+    const quitter = await pool.user('quitter');
+    quitter.write('WHO\nQUIT\nSAY :after quit\nNICK other\n');
+    // The replies queued before BYE go out first [QUIT-1].
+    expect((await rest(quitter)).map((m) => m.raw)).toEqual(['USER quitter', 'USER watcher', 'ENDWHO 2', 'BYE']);
+    expect((await watcher.expect('LEAVE')).raw).toBe('LEAVE quitter quit');
+    const later = await watcher.barrier();
+    expect(later).toEqual([]);
+    expect(await watcher.who()).toEqual(['watcher']);
+  });
+
+  it('ignores an empty or blank line without a reply [FRAME-5]', async () => {
+    const { pool } = await start();
+    const client = await pool.connect();
+    client.write('\n   \r\n\r\n');
+    expect(await client.barrier()).toEqual([]);
+  });
+
+  it.each([
+    ['BAD_UTF8', Buffer.from([0x53, 0x41, 0x59, 0x20, 0x3a, 0xc3, 0x28, 0x0a]), 'SAY'],
+    ['BAD_CHAR', Buffer.from('SAY :a\u0007b\n'), 'SAY'],
+    ['BAD_CHAR', Buffer.from('SAY :a\rb\n'), 'SAY'],
+    ['UNKNOWN_COMMAND', Buffer.from('123 go\n'), '*'],
+  ])('answers ERR %s and keeps the connection usable [FRAME-7] [FRAME-8] [LINE-5] [ERR-2]', async (code, bytes, command) => {
+    const { pool } = await start();
+    const talker = await pool.user();
+    const listener = await pool.user();
+    await talker.barrier(); // consumes the listener's JOIN
+    talker.write(bytes);
+    const replies = await talker.barrier();
+    expect(replies.map((m) => m.params.slice(0, 2))).toEqual([[code, command]]);
+    expect(await listener.barrier()).toEqual([]);
+    talker.send('SAY :still here');
+    expect((await talker.expect('ECHO')).params[4]).toBe('still here');
+  });
+
+  it('answers a line over LINE with ERR LINE_TOO_LONG, relays none of it, and stays open [LIMIT-2]', async () => {
+    const { pool } = await start({ limits: { line: 64, readCap: 1000 } });
+    const talker = await pool.user();
+    const listener = await pool.user();
+    await talker.barrier(); // consumes the listener's JOIN
+    talker.send('SAY :' + 'x'.repeat(100));
+    const replies = await talker.barrier();
+    expect(replies.map((m) => m.params[0])).toEqual(['LINE_TOO_LONG']);
+    expect(await listener.barrier()).toEqual([]);
+  });
+
+  it('cuts off a client that sends more than READCAP bytes without a line end, with reason error [LIMIT-3] [ERR-2]', async () => {
+    const { server, pool, logs } = await start({ limits: { line: 64, readCap: 128 } });
+    const watcher = await pool.user('watcher');
+    const flooder = await pool.user('flooder');
+    flooder.write('y'.repeat(129));
+    const last = await rest(flooder);
+    expect(last.map((m) => m.params.slice(0, 2))).toEqual([['INPUT_OVERFLOW', '*']]);
+    expect((await watcher.expect('LEAVE')).params).toEqual(['flooder', 'error', 'INPUT_OVERFLOW']);
+    await settle(watcher, () => server.connections === 1);
+    expect(logs).toContain('Disconnected flooder (error: INPUT_OVERFLOW)');
+  });
+
+  it('announces LEAVE lost on EOF, also after a half-written line, which is dropped [QUIT-3] [FRAME-6]', async () => {
+    const { server, pool } = await start();
+    const watcher = await pool.user('watcher');
+    const leaver = await pool.user('leaver');
+    leaver.socket.end('SAY :never finished');
+    expect((await watcher.expect((m) => m.command === 'LEAVE' || m.command === 'MSG')).raw).toBe(
+      'LEAVE leaver lost :Connection closed',
+    );
+    await leaver.closed;
+    await settle(watcher, () => server.connections === 1 && server.online === 1);
+  });
+
+  it('announces LEAVE lost on a reset [QUIT-3] [PRES-1]', async () => {
+    const { server, pool } = await start();
+    const watcher = await pool.user('watcher');
+    const leaver = await pool.user('leaver');
+    leaver.socket.resetAndDestroy();
+    const leave = await watcher.expect('LEAVE');
+    expect(leave.params.slice(0, 2)).toEqual(['leaver', 'lost']);
+    expect(leave.params[2]).toMatch(/^Connection error: /);
+    await settle(watcher, () => server.connections === 1 && server.online === 1);
+    expect(await watcher.who()).toEqual(['watcher']);
+  });
+
+  it('does not announce a client that leaves before registering [PRES-4]', async () => {
+    const { server, pool } = await start();
+    const watcher = await pool.user('watcher');
+    const stranger = await pool.connect();
+    await settle(watcher, () => server.connections === 2);
+    await stranger.destroy();
+    await settle(watcher, () => server.connections === 1);
+    expect(await watcher.barrier()).toEqual([]);
+  });
+
+  it('returns connections and online to 0 once every client has gone [QUIT-3]', async () => {
+    const { server, pool } = await start();
+    const observer = await pool.connect(); // not registered: never online
+    const clients = await Promise.all(['a1', 'a2', 'a3'].map((n) => pool.user(n)));
+    const stranger = await pool.connect();
+    await settle(observer, () => server.connections === 5 && server.online === 3);
+    clients[0]!.send('QUIT');
+    clients[1]!.socket.end();
+    clients[2]!.socket.resetAndDestroy();
+    stranger.socket.end();
+    await settle(observer, () => server.connections === 1 && server.online === 0);
+    await observer.destroy();
+    // The observer was the last one; a fresh one is then the only connection.
+    const fresh = await pool.connect();
+    await settle(fresh, () => server.connections === 1 && server.online === 0);
+  });
+
+  it('disconnects a client that stops reading with SLOW_CONSUMER, without holding up the others [LIMIT-7]', async () => {
+    const sendQueue = 64 * 1024;
+    const { server, pool } = await start({ sendQueue });
+    const talker = await pool.user('talker');
+    const sleeper = await pool.user('sleeper');
+    sleeper.socket.pause();
+    const text = 'z'.repeat(1900);
+    let said = 0;
+    let leave: Received | undefined;
+    while (leave === undefined) {
+      expect(said).toBeLessThan(100_000);
+      // Few enough per round trip that the talker's own ECHOs, queued in
+      // one turn, stay well under its sendQueue.
+      talker.write(`SAY :${text}\n`.repeat(10));
+      said += 10;
+      const got = await talker.barrier();
+      // The talker is never held up: every SAY is acknowledged.
+      expect(got.filter((m) => m.command === 'ECHO')).toHaveLength(10);
+      leave = got.find((m) => m.command === 'LEAVE');
+    }
+    expect(leave.params).toEqual(['sleeper', 'error', 'SLOW_CONSUMER']);
+    expect(await talker.who()).toEqual(['talker']);
+    // The sleeper wakes up: it gets every message it was sent, in order and
+    // without gaps, then the error as its last line, then the close.
+    sleeper.socket.resume();
+    const got = await rest(sleeper);
+    const last = got.at(-1);
+    expect(last?.params.slice(0, 2)).toEqual(['SLOW_CONSUMER', '*']);
+    const seqs = got.filter((m) => m.command === 'MSG').map((m) => Number(m.params[1]));
+    expect(seqs.length).toBeGreaterThan(0);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
+    expect(got.filter((m) => m.command !== 'MSG')).toEqual([last]);
+    await settle(talker, () => server.connections === 1);
+  });
+
+  it('answers a handler that throws with ERR INTERNAL_ERROR, closing only that connection [ERR-2]', async () => {
+    // The one natural way in: the injected log throws inside the SAY handler.
+    const logs: string[] = [];
+    const boom = new TypeError('log failed');
+    const server = new ChatServer(options(), (line) => {
+      logs.push(line);
+      if (line === 'Message from victim: trigger') throw boom;
+    });
+    const address = await server.listen();
+    const pool = new ClientPool(() => ({ host: address.address, port: address.port }));
+    started.push({ server, address, pool, logs });
+    const watcher = await pool.user('watcher');
+    const victim = await pool.user('victim');
+    await watcher.barrier();
+    victim.send('SAY :trigger');
+    victim.send('SAY :not processed');
+    const got = await rest(victim);
+    expect(got.map((m) => m.command)).toEqual(['ECHO', 'ERR']);
+    expect(got[1]?.params.slice(0, 2)).toEqual(['INTERNAL_ERROR', '*']);
+    const seen = [await watcher.expect('MSG'), await watcher.expect('LEAVE')];
+    expect(seen[1]?.params).toEqual(['victim', 'error', 'INTERNAL_ERROR']);
+    expect(logs.some((l) => l.startsWith('Internal error on victim: TypeError: log failed'))).toBe(true);
+    // Everyone else carries on.
+    watcher.send('SAY :still up');
+    expect((await watcher.expect('ECHO')).params[4]).toBe('still up');
+    expect(await watcher.who()).toEqual(['watcher']);
+  });
+
+  it('keeps every line it sends within LINE + 512 bytes [LIMIT-6]', async () => {
+    const { pool, logs } = await start({ limits: { nameLength: 64 } });
+    const line = DEFAULT_LIMITS.line;
+    const longest = 'N'.repeat(64);
+    const a = await pool.user(longest);
+    const b = await pool.user();
+    const stranger = await pool.connect();
+    await a.barrier(); // consumes b's JOIN
+    const probes = [
+      'HELLO ' + '9'.repeat(line - 'HELLO '.length),
+      'NICK ' + '!'.repeat(line - 'NICK '.length),
+      'SAY :' + 'é'.repeat(Math.floor((line - 'SAY :'.length) / 2)),
+      'QUITTINGTIMEQUITTINGTIMEQUITTING' + ' x'.repeat((line - 32) / 2),
+    ];
+    for (const probe of probes) expect(Buffer.byteLength(probe)).toBeLessThanOrEqual(line);
+    stranger.send(probes[0]!);
+    for (const probe of probes) a.send(probe);
+    const all = [...(await stranger.barrier()), ...(await a.barrier()), ...(await b.barrier())];
+    expect(all.map((m) => m.command).sort()).toEqual(['ECHO', 'ERR', 'ERR', 'ERR', 'ERR', 'MSG']);
+    for (const m of all) expect(Buffer.byteLength(m.raw)).toBeLessThanOrEqual(line + SERVER_LINE_OVERHEAD);
+    expect(logs.length).toBeGreaterThan(0);
+  });
+});
+
+describe('ChatServer.shutdown', () => {
+  it('sends SHUTDOWN to every client, registered or not, as its last line, closes, and resolves [SHUT-1] [SHUT-2]', async () => {
+    const { server, pool, address } = await start();
+    const alice = await pool.user('alice');
+    const bob = await pool.user('bob');
+    const stranger = await pool.connect();
+    await alice.barrier();
+    const stopping = server.shutdown('Back soon');
+    expect(server.state).toBe(ServerState.Stopping);
+    expect(server.shutdown()).toBe(stopping);
+    await stopping;
+    expect(server.state).toBe(ServerState.Stopped);
+    for (const client of [alice, bob, stranger]) {
+      // No LEAVE for each user: SHUTDOWN says they are all gone [SHUT-2].
+      expect((await rest(client)).map((m) => m.raw)).toEqual(['SHUTDOWN :Back soon']);
+    }
+    expect(server.connections).toBe(0);
+    expect(server.online).toBe(0);
+    // It stopped accepting [SHUT-3].
+    const refused = connect({ host: address.address, port: address.port });
+    const [error] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+    expect(error.code).toBe('ECONNREFUSED');
+  });
+
+  it('sends SHUTDOWN after the replies already queued for a client [SHUT-1]', async () => {
+    const logs: string[] = [];
+    let server!: ChatServer;
+    // Shut down from inside the SAY handler: ECHO and MSG are queued, not yet written.
+    server = new ChatServer(options(), (line) => {
+      logs.push(line);
+      if (line.startsWith('Message from')) void server.shutdown('now');
+    });
+    const address = await server.listen();
+    const pool = new ClientPool(() => ({ host: address.address, port: address.port }));
+    started.push({ server, address, pool, logs });
+    const alice = await pool.user('alice');
+    const bob = await pool.user('bob');
+    await alice.barrier();
+    alice.send('SAY :last words');
+    alice.send('SAY :never processed');
+    expect((await rest(alice)).map((m) => m.command)).toEqual(['ECHO', 'SHUTDOWN']);
+    expect((await rest(bob)).map((m) => m.command)).toEqual(['MSG', 'SHUTDOWN']);
+    await server.shutdown();
+  });
+
+  it('destroys a client that does not read after shutdownMs, well before the linger time [SHUT-3]', async () => {
+    const { server, pool } = await start({ shutdownMs: 100, lingerMs: 60_000 });
+    const sleeper = await pool.user('sleeper');
+    const reader = await pool.connect();
+    await sleeper.barrier();
+    sleeper.socket.pause(); // it never reads the FIN, so it never closes
+    const t0 = performance.now();
+    await server.shutdown();
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeGreaterThanOrEqual(90);
+    expect(elapsed).toBeLessThan(10_000);
+    expect(server.state).toBe(ServerState.Stopped);
+    expect((await rest(reader)).map((m) => m.command)).toEqual(['SHUTDOWN']);
+    // The sleeper's socket was destroyed, and shutdown() waited for it.
+    expect(server.connections).toBe(0);
+    sleeper.socket.resume();
+    await sleeper.closed;
+  });
+
+  it('counts no connection once shutdown() has resolved, even when it had to destroy sockets [SHUT-3] [QUIT-3]', async () => {
+    const { server, pool } = await start({ shutdownMs: 50, lingerMs: 60_000 });
+    const sleeper = await pool.user('sleeper');
+    await sleeper.barrier();
+    sleeper.socket.pause();
+    await server.shutdown();
+    expect(server.connections).toBe(0);
+  });
+
+  it('can stop a server that never listened', async () => {
+    const server = new ChatServer(options(), () => {});
+    await server.shutdown();
+    expect(server.state).toBe(ServerState.Stopped);
+  });
+});
