@@ -1,0 +1,56 @@
+/**
+ * `npx tsx src/client.ts [--host h] [--port p] [--name n]`: the linechat
+ * terminal client. This file only wires options, connection and terminal
+ * together and turns the outcome into an exit code: 0 after the user quits,
+ * 1 when the connection fails or the server goes away, 2 for bad options.
+ */
+import { ChatConnection } from './client/connection.ts';
+import { ConnectError } from './client/events.ts';
+import { CLIENT_USAGE, OptionError, parseClientArgs } from './client/options.ts';
+import { ChatTerminal } from './client/terminal.ts';
+
+async function main(): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseClientArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    process.stderr.write(`linechat: ${error.message} (see --help)\n`);
+    return 2;
+  }
+  if (parsed.command === 'help') {
+    process.stdout.write(CLIENT_USAGE + '\n');
+    return 0;
+  }
+
+  const connection = new ChatConnection(parsed.options);
+  const terminal = new ChatTerminal(connection, {
+    input: process.stdin,
+    output: process.stdout,
+    interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+  });
+  try {
+    await connection.open();
+  } catch (error) {
+    if (!(error instanceof ConnectError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  // A signal is a request to leave; a second one while leaving cuts the
+  // connection without waiting for BYE.
+  process.on('SIGINT', () => terminal.leave());
+  process.on('SIGTERM', () => terminal.leave());
+  process.on('SIGHUP', () => terminal.leave());
+  return terminal.run();
+}
+
+// A reader that stops reading our output (`| head`) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+const code = await main();
+// Exit explicitly once output is flushed: an open terminal stdin would
+// otherwise keep the process alive after the server has gone.
+process.stdout.write('', () => process.exit(code));

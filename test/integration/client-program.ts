@@ -1,0 +1,94 @@
+/**
+ * The client program (`src/client.ts`) as a child process with piped stdio,
+ * for the integration tests: its output as lines, waits on those lines
+ * (never on time), and a kill that is safe to call in any teardown.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { CLIENT_ENTRY, tsxArgs } from '../support/server-process.ts';
+
+const WAIT_MS = 15_000;
+
+/** One run of the client program with piped stdio. */
+export class ClientProgram {
+  readonly lines: string[] = [];
+  readonly stdout: Buffer[] = [];
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  #watchers = new Set<() => void>();
+  #exited = false;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.on('data', (chunk: Buffer) => this.stdout.push(chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString('utf8')));
+    child.stdin!.on('error', () => {});
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      this.lines.push(line);
+      this.#wake();
+    });
+    this.exited = once(child, 'exit').then(([code, signal]) => {
+      this.#exited = true;
+      this.#wake();
+      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
+  }
+
+  #wake(): void {
+    for (const watch of [...this.#watchers]) watch();
+  }
+
+  /** The first output line, at any time so far or later, that matches. */
+  waitFor(match: string | RegExp, timeoutMs = WAIT_MS): Promise<string> {
+    const test = typeof match === 'string' ? (l: string) => l === match : (l: string) => match.test(l);
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const line = this.lines.find(test);
+        if (line !== undefined) return done(() => resolve(line));
+        if (this.#exited) done(() => reject(new Error(`client exited before printing ${String(match)}:\n${this.transcript()}`)));
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`client did not print ${String(match)} within ${timeoutMs} ms:\n${this.transcript()}`))),
+        timeoutMs,
+      );
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        this.#watchers.delete(check);
+        settle();
+      };
+      this.#watchers.add(check);
+      check();
+    });
+  }
+
+  count(line: string): number {
+    return this.lines.filter((l) => l === line).length;
+  }
+
+  send(line: string): void {
+    this.child.stdin!.write(line + '\n');
+  }
+
+  end(): void {
+    this.child.stdin!.end();
+  }
+
+  transcript(): string {
+    return `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+}
+
+/** Starts `src/client.ts` with `args`; stdin, stdout and stderr are pipes. */
+export function startClientProgram(args: readonly string[]): ClientProgram {
+  const child = spawn(process.execPath, tsxArgs(CLIENT_ENTRY, args), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    // Empty counts as unset, so a developer's own settings cannot leak in.
+    env: { ...process.env, LINECHAT_HOST: '', LINECHAT_PORT: '', LINECHAT_NAME: '' },
+  });
+  return new ClientProgram(child);
+}

@@ -1,0 +1,189 @@
+/**
+ * A scripted linechat server for client tests: real TCP on 127.0.0.1, port
+ * 0, with the test deciding every byte it sends. It can say things the real
+ * server never would (ESC in a name, C1 in a text, no BYE), which is what
+ * the client's defences are for. Lines are split by the protocol's own
+ * framer; waiting is on received lines, never on time.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { LineFramer } from '../../../src/protocol/framer.ts';
+
+const WAIT_MS = 10_000;
+
+export class FakePeer {
+  /** Lines received from the client, decoded, oldest first; consumed by `expect`. */
+  readonly inbox: string[] = [];
+  /** Every line ever received. */
+  readonly received: string[] = [];
+  readonly closed: Promise<void>;
+  #waiters = new Set<() => void>();
+  #isClosed = false;
+
+  constructor(readonly socket: Socket) {
+    const framer = new LineFramer(
+      { line: 1 << 20, readCap: 2 << 20 },
+      {
+        line: (bytes) => {
+          const line = bytes.toString('utf8');
+          this.inbox.push(line);
+          this.received.push(line);
+          this.#wake();
+        },
+        lineTooLong: () => {},
+        overflow: () => socket.destroy(),
+      },
+    );
+    socket.on('data', (chunk: Buffer) => framer.push(chunk));
+    socket.on('error', () => {});
+    this.closed = once(socket, 'close').then(() => {
+      this.#isClosed = true;
+      this.#wake();
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter();
+  }
+
+  /** Sends one line (LF added) or raw bytes as given. */
+  send(line: string): void {
+    this.socket.write(line + '\n');
+  }
+
+  write(bytes: Buffer | string): void {
+    this.socket.write(bytes);
+  }
+
+  greet(keys = 'LINE=2048 READCAP=16384 NAMELEN=24', serverName = 'fake'): void {
+    this.send(`LINECHAT 1 ${serverName} ${keys} :Welcome to the fake server`);
+  }
+
+  /** Consumes received lines until one matches (a string matches as a prefix). */
+  expect(match: string | RegExp | ((line: string) => boolean), timeoutMs = WAIT_MS): Promise<string> {
+    const test =
+      typeof match === 'string' ? (l: string) => l.startsWith(match) : match instanceof RegExp ? (l: string) => match.test(l) : match;
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        while (this.inbox.length > 0) {
+          const line = this.inbox.shift()!;
+          if (test(line)) return done(() => resolve(line));
+        }
+        if (this.#isClosed) done(() => reject(new Error(`client closed before sending ${String(match)}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no line ${String(match)} within ${timeoutMs} ms`))), timeoutMs);
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        settle();
+      };
+      this.#waiters.add(check);
+      check();
+    });
+  }
+
+  /**
+   * Answers like a well-behaved server from now on: WELCOME, WHO, ECHO, BYE.
+   * `users` are the others online; the client's own name is added to WHO.
+   */
+  behave(users: readonly string[] = []): void {
+    let name = '';
+    let seq = 0;
+    const answer = (line: string) => {
+      const [command = '', ...rest] = line.split(' ');
+      switch (command.toUpperCase()) {
+        case 'HELLO':
+          name = rest[1] ?? 'guest-4821';
+          return this.send(`WELCOME ${name} :Hello ${name}`);
+        case 'WHO': {
+          const all = [...users, name].sort();
+          for (const user of all) this.send(`USER ${user}`);
+          return this.send(`ENDWHO ${all.length}`);
+        }
+        case 'SAY': {
+          const text = line.slice(line.indexOf(' ') + 1).replace(/^:/, '');
+          seq++;
+          return this.send(`ECHO id${seq} ${seq} 1764236523001 ${name} :${text}`);
+        }
+        case 'QUIT':
+          this.send('BYE');
+          this.socket.end();
+          return;
+      }
+    };
+    // Reads `received`, not the inbox, so the test can still `expect` lines.
+    let next = this.received.length;
+    const drain = () => {
+      while (next < this.received.length) answer(this.received[next++]!);
+    };
+    this.#waiters.add(drain);
+    drain();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export class FakeServer {
+  readonly peers: FakePeer[] = [];
+  #taken = 0;
+  #arrivals: Array<(peer: FakePeer) => void> = [];
+
+  private constructor(readonly server: Server) {
+    server.on('connection', (socket) => {
+      const peer = new FakePeer(socket);
+      this.peers.push(peer);
+      const waiter = this.#arrivals.shift();
+      waiter?.(peer);
+    });
+  }
+
+  static async start(): Promise<FakeServer> {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return new FakeServer(server);
+  }
+
+  get host(): string {
+    return '127.0.0.1';
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    if (address === null || typeof address === 'string') throw new Error('fake server is not listening');
+    return address.port;
+  }
+
+  /** The next connection, or one that arrived and was not yet taken. */
+  accept(timeoutMs = WAIT_MS): Promise<FakePeer> {
+    const taken = this.#taken;
+    const waiting = this.peers[taken];
+    if (waiting !== undefined) {
+      this.#taken++;
+      return Promise.resolve(waiting);
+    }
+    return new Promise((resolve, reject) => {
+      const arrive = (peer: FakePeer) => {
+        clearTimeout(timer);
+        this.#taken++;
+        resolve(peer);
+      };
+      const timer = setTimeout(() => {
+        this.#arrivals = this.#arrivals.filter((a) => a !== arrive);
+        reject(new Error(`no connection within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#arrivals.push(arrive);
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const peer of this.peers) peer.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
