@@ -47,7 +47,7 @@ async function main(): Promise<number> {
         return;
       }
       log(`${signal} received: shutting down`);
-      void server.shutdown().then(() => {
+      void server.shutdown(`${options.serverName} is stopping (${signal})`).then(() => {
         log('Server stopped');
         resolve(0);
       });

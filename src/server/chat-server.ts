@@ -99,7 +99,7 @@ export class ChatServer {
    * queued for it ([SHUT-1]), and waits for the sockets to close, destroying
    * any still open after `shutdownMs` ([SHUT-3]).
    */
-  shutdown(text = 'Server is shutting down'): Promise<void> {
+  shutdown(text = 'The server is stopping'): Promise<void> {
     this.#stopped ??= this.#shutdown(text);
     return this.#stopped;
   }
