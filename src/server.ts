@@ -54,6 +54,17 @@ async function main(): Promise<number> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    // An operator's (and the leak tests') view of what the process holds.
+    process.on('SIGUSR2', () => {
+      const counts = new Map<string, number>();
+      for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+      const stats = server.stats();
+      log(
+        `Stats: connections=${stats.connections} online=${stats.online} addresses=${stats.addresses} ` +
+          `sockets=${counts.get('TCPSocketWrap') ?? 0} timers=${counts.get('Timeout') ?? 0} ` +
+          `rss=${process.memoryUsage.rss()}`,
+      );
+    });
   });
 }
 

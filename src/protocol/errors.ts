@@ -15,6 +15,10 @@ export const ERRORS = {
   BAD_NAME: { fatal: false, text: 'Invalid name' },
   NAME_IN_USE: { fatal: false, text: 'Name is in use' },
   SLOW_CONSUMER: { fatal: true, text: 'Too much output is waiting to be read' },
+  FLOOD: { fatal: true, text: 'Too much input is waiting to be processed' },
+  PING_TIMEOUT: { fatal: true, text: 'No reply to PING' },
+  REGISTRATION_TIMEOUT: { fatal: true, text: 'HELLO did not arrive in time' },
+  TOO_MANY_CONNECTIONS: { fatal: true, text: 'Too many connections' },
   INTERNAL_ERROR: { fatal: true, text: 'Internal server error' },
 } as const satisfies Record<string, { fatal: boolean; text: string }>;
 

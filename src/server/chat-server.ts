@@ -4,16 +4,18 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { ProtocolError } from '../protocol/errors.ts';
+import { ProtocolError, type ErrorCode } from '../protocol/errors.ts';
 import { limitKeys } from '../protocol/limits.ts';
 import { LeaveReason, SUPPORTED_VERSIONS, serverLine } from '../protocol/messages.ts';
-import { parseLine } from '../protocol/parser.ts';
+import { commandOf, parseLine } from '../protocol/parser.ts';
+import { Admission, normalizeIp } from './admission.ts';
+import { Watchdog } from './watchdog.ts';
 import { dispatch, replyError, type CommandContext } from './commands.ts';
 import { Hub } from './hub.ts';
 import type { Log } from './log.ts';
 import type { ServerOptions } from './options.ts';
 import { Session, SessionState } from './session.ts';
-import { Connection, Flusher, type TransportEnd, type TransportLimits } from './transport.ts';
+import { Connection, Flusher, type TransportEnd, type TransportLimits, type TransportPolicy } from './transport.ts';
 
 export const ServerState = {
   Idle: 'idle',
@@ -31,6 +33,8 @@ export class ChatServer {
   readonly #server: Server;
   readonly #hub: Hub;
   readonly #flusher = new Flusher();
+  readonly #admission: Admission;
+  readonly #policy: TransportPolicy = { free: isKeepalive, clock: Date.now };
   readonly #greeting: Buffer;
   readonly #transportLimits: TransportLimits;
   readonly #options: ServerOptions;
@@ -46,12 +50,20 @@ export class ChatServer {
       idPrefix: Date.now().toString(36) + randomBytes(2).toString('hex'),
       random: Math.random,
     });
-    this.#transportLimits = { ...options.limits, sendQueue: options.sendQueue, lingerMs: options.lingerMs };
+    this.#transportLimits = {
+      ...options.limits,
+      sendQueue: options.sendQueue,
+      lingerMs: options.lingerMs,
+      floodBurst: options.floodBurst,
+      floodRate: options.floodRate,
+      inputQueue: options.inputQueue,
+    };
+    this.#admission = new Admission(options);
     this.#greeting = Buffer.from(
       serverLine.greeting(
         SUPPORTED_VERSIONS,
         options.serverName,
-        limitKeys(options.limits),
+        greetingKeys(options),
         `Welcome to ${options.serverName}. Send HELLO 1 <name> to join.`,
       ),
     );
@@ -79,6 +91,16 @@ export class ChatServer {
 
   get online(): number {
     return this.#hub.online;
+  }
+
+  /** Counters for the operator's SIGUSR2 report and for leak checks. */
+  stats(): { connections: number; online: number; addresses: number; admitted: number } {
+    return {
+      connections: this.#sessions.size,
+      online: this.#hub.online,
+      addresses: this.#admission.addresses,
+      admitted: this.#admission.total,
+    };
   }
 
   /** Binds and resolves with the address really bound; rejects with the listen error. */
@@ -132,21 +154,68 @@ export class ChatServer {
       socket.destroy();
       return;
     }
-    const connection: Connection = new Connection(socket, this.#transportLimits, this.#flusher, {
+    const ip = normalizeIp(socket.remoteAddress);
+    const admitted = this.#admission.admit(ip);
+    if (!admitted.ok) {
+      this.#refuse(socket, admitted.why);
+      return;
+    }
+    const connection: Connection = new Connection(socket, this.#transportLimits, this.#flusher, this.#policy, {
       line: (bytes) => this.#onLine(session, bytes),
       lineTooLong: (length) =>
-        replyError(
-          this.#context,
-          session,
-          new ProtocolError('LINE_TOO_LONG', '*', `Line of ${length} bytes is over the limit of ${this.#options.limits.line}`),
-        ),
+        this.#fail(session, 'LINE_TOO_LONG', `Line of ${length} bytes is over the limit of ${this.#options.limits.line}`),
       ended: (why) => this.#onEnded(session, why),
     });
     const session = new Session(this.#nextId++, connection);
     this.#sessions.add(session);
-    void connection.closed.then(() => this.#sessions.delete(session));
+    const keepalive = this.#watch(session);
+    const registration = setTimeout(() => {
+      if (session.state === SessionState.Greeting) {
+        this.#fail(session, 'REGISTRATION_TIMEOUT', `No HELLO within ${this.#options.registerTimeoutMs / 1000} s`);
+      }
+    }, this.#options.registerTimeoutMs);
+    void connection.closed.then(() => {
+      clearTimeout(registration);
+      keepalive.stop();
+      this.#admission.release(ip);
+      this.#sessions.delete(session);
+    });
     this.#log(`New connection: ${connection.remote} (#${session.id})`);
     session.send(this.#greeting);
+  }
+
+  /** PINGs the session when idle; ends it when even that gets no answer ([PING-3]). */
+  #watch(session: Session): Watchdog {
+    const { connection } = session;
+    let pings = 0;
+    return new Watchdog(
+      {
+        idleMs: this.#options.pingIntervalMs,
+        timeoutMs: this.#options.pingTimeoutMs,
+        clock: this.#policy.clock,
+        // Lines held back by flood control show the peer is alive and busy.
+        lastSeen: () => (connection.inputPending > 0 ? this.#policy.clock() : connection.lastInput),
+      },
+      {
+        ping: () => session.send(serverLine.ping(`keepalive-${++pings}`)),
+        expire: () =>
+          this.#fail(session, 'PING_TIMEOUT', `No reply to PING within ${this.#options.pingTimeoutMs / 1000} s`),
+      },
+    );
+  }
+
+  /** Over a connection limit: one ERR line instead of the greeting, then close. */
+  #refuse(socket: Socket, why: string): void {
+    this.#log(`Refused ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
+    socket.on('error', () => socket.destroy());
+    socket.end(serverLine.error('TOO_MANY_CONNECTIONS', '*', why));
+    // A peer that never reads must not hold the socket open.
+    const linger = setTimeout(() => socket.destroy(), this.#options.lingerMs);
+    socket.once('close', () => clearTimeout(linger));
+  }
+
+  #fail(session: Session, code: ErrorCode, detail: string): void {
+    replyError(this.#context, session, new ProtocolError(code, '*', detail));
   }
 
   #onLine(session: Session, bytes: Buffer): void {
@@ -164,23 +233,18 @@ export class ChatServer {
   }
 
   #onEnded(session: Session, why: TransportEnd): void {
+    const { limits, sendQueue, inputQueue } = this.#options;
     switch (why.kind) {
       case 'eof':
         return this.#disconnect(session, LeaveReason.Lost, 'Connection closed');
       case 'error':
         return this.#disconnect(session, LeaveReason.Lost, `Connection error: ${errorCode(why.error)}`);
       case 'overflow':
-        return replyError(
-          this.#context,
-          session,
-          new ProtocolError('INPUT_OVERFLOW', '*', `More than ${this.#options.limits.readCap} bytes without a line end`),
-        );
+        return this.#fail(session, 'INPUT_OVERFLOW', `More than ${limits.readCap} bytes without a line end`);
       case 'slow-consumer':
-        return replyError(
-          this.#context,
-          session,
-          new ProtocolError('SLOW_CONSUMER', '*', `More than ${this.#options.sendQueue} bytes waiting to be read`),
-        );
+        return this.#fail(session, 'SLOW_CONSUMER', `More than ${sendQueue} bytes waiting to be read`);
+      case 'flood':
+        return this.#fail(session, 'FLOOD', `More than ${inputQueue} bytes of input waiting for flood control`);
     }
   }
 
@@ -191,6 +255,29 @@ export class ChatServer {
     this.#log(`Disconnected ${label} (${reason}${text === '' ? '' : `: ${text}`})`);
     session.connection.close(lastLine);
   }
+}
+
+/** The limits and policies a client can see, for the greeting ([LIMIT-1]). */
+function greetingKeys(options: ServerOptions): Array<[string, number | string]> {
+  return [
+    ...limitKeys(options.limits),
+    ['SENDQ', options.sendQueue],
+    ['BURST', options.floodBurst],
+    ['RATE', options.floodRate],
+    ['PING', options.pingIntervalMs / 1000],
+    ['PINGTIMEOUT', options.pingTimeoutMs / 1000],
+    ['REGTIMEOUT', options.registerTimeoutMs / 1000],
+  ];
+}
+
+/** PING and PONG cost no flood-control token. */
+function isKeepalive(line: Buffer): boolean {
+  // Cheap first test: most lines do not start with P.
+  let i = 0;
+  while (line[i] === 0x20) i++;
+  if ((line[i]! | 0x20) !== 0x70) return false;
+  const command = commandOf(line);
+  return command === 'PING' || command === 'PONG';
 }
 
 function errorCode(error: Error): string {

@@ -119,6 +119,8 @@ export function dispatch(ctx: CommandContext, session: Session, { command, param
 /** The one mapping from a ProtocolError to the wire ([ERR-1], [ERR-2]). */
 export function replyError(ctx: CommandContext, session: Session, error: ProtocolError): void {
   const line = serverLine.error(error.code, error.command, error.message);
-  if (isFatal(error.code)) ctx.disconnect(session, LeaveReason.Error, error.code, line);
-  else session.send(line);
+  if (!isFatal(error.code)) session.send(line);
+  else if (error.code === 'PING_TIMEOUT') ctx.disconnect(session, LeaveReason.Timeout, error.message, line);
+  else ctx.disconnect(session, LeaveReason.Error, error.code, line);
 }
+

@@ -1,10 +1,10 @@
 /**
  * Server options, resolved once into a frozen object: defaults, then the
- * environment, then the command line. Every check names the field and the
- * value it rejected.
+ * environment, then the command line. Every check names the flag or the
+ * variable, and the value it rejected.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_LIMITS, checkLimits, type Limits } from '../protocol/limits.ts';
+import { DEFAULT_LIMITS, SERVER_LINE_OVERHEAD, checkLimits, type Limits } from '../protocol/limits.ts';
 
 export interface ServerOptions {
   readonly host: string;
@@ -13,6 +13,22 @@ export interface ServerOptions {
   readonly limits: Limits;
   /** Bytes waiting to be sent to one client before it is cut off as a slow consumer. */
   readonly sendQueue: number;
+  /** Lines one client may send back to back before flood control delays them. */
+  readonly floodBurst: number;
+  /** Lines per second one client may send after the burst; 0 turns flood control off. */
+  readonly floodRate: number;
+  /** Bytes of received lines waiting for flood control before a client is cut off. */
+  readonly inputQueue: number;
+  /** Idle time after which the server PINGs a client. */
+  readonly pingIntervalMs: number;
+  /** Time after that PING within which some line must arrive. */
+  readonly pingTimeoutMs: number;
+  /** Time a connection has to finish HELLO. */
+  readonly registerTimeoutMs: number;
+  /** Open connections in all. */
+  readonly maxConnections: number;
+  /** Open connections from one IP address. */
+  readonly maxPerIp: number;
   /** How long a closing connection may take to flush before it is destroyed. */
   readonly lingerMs: number;
   /** How long shutdown waits for clients to take their last lines. */
@@ -25,6 +41,14 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   serverName: 'linechat',
   limits: DEFAULT_LIMITS,
   sendQueue: 1 << 20,
+  floodBurst: 20,
+  floodRate: 10,
+  inputQueue: 256 << 10,
+  pingIntervalMs: 60_000,
+  pingTimeoutMs: 60_000,
+  registerTimeoutMs: 30_000,
+  maxConnections: 10_000,
+  maxPerIp: 64,
   lingerMs: 5_000,
   shutdownMs: 1_500,
 });
@@ -33,59 +57,82 @@ export class OptionError extends Error {
   override readonly name = 'OptionError';
 }
 
-/** One option: its flag, its environment variable and how to read it. */
-const FIELDS = {
-  host: { env: 'LINECHAT_HOST', help: 'address to listen on', parse: text },
-  port: { env: 'LINECHAT_PORT', help: 'TCP port; 0 picks a free one', parse: integer(0, 65535) },
-  'server-name': { env: 'LINECHAT_SERVER_NAME', help: 'name announced in the greeting', parse: serverName },
-  'max-line': { env: 'LINECHAT_MAX_LINE', help: 'longest line accepted, in bytes (LINE)', parse: integer(64, 1 << 20) },
-  'read-cap': { env: 'LINECHAT_READ_CAP', help: 'bytes without a line end before a client is cut off (READCAP)', parse: integer(65, 1 << 24) },
-  'max-name': { env: 'LINECHAT_MAX_NAME', help: 'longest user name, in bytes (NAMELEN)', parse: integer(1, 64) },
-} as const;
-type Field = keyof typeof FIELDS;
+type Parse<T> = (value: string, source: string) => T;
 
-function text(value: string, field: string): string {
-  if (value === '') throw new OptionError(`${field} must not be empty`);
-  return value;
+interface Field<T> {
+  readonly env: string;
+  readonly help: string;
+  readonly parse: Parse<T>;
+  /** Reads the default from DEFAULT_OPTIONS, in the unit the flag takes. */
+  readonly shown: string;
 }
 
-function serverName(value: string, field: string): string {
+const text: Parse<string> = (value, source) => {
+  if (value === '') throw new OptionError(`${source} must not be empty`);
+  return value;
+};
+
+const serverName: Parse<string> = (value, source) => {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
-    throw new OptionError(`${field} must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(value)}`);
+    throw new OptionError(`${source} must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(value)}`);
   }
   return value;
-}
+};
 
-function integer(min: number, max: number) {
-  return (value: string, field: string): number => {
+function integer(min: number, max: number): Parse<number> {
+  return (value, source) => {
     const n = /^\d+$/.test(value) ? Number(value) : NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw new OptionError(`${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      throw new OptionError(`${source} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
     return n;
   };
 }
 
+/** A non-negative decimal number, for rates and seconds. */
+function decimal(min: number, max: number, scale = 1): Parse<number> {
+  return (value, source) => {
+    const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) {
+      throw new OptionError(`${source} must be a number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    }
+    return scale === 1 ? n : Math.round(n * scale);
+  };
+}
+
+const seconds = (min: number, max: number) => decimal(min, max, 1000);
+const d = DEFAULT_OPTIONS;
+
+/** Every option: its flag (the key), its environment variable and how to read it. */
+const FIELDS = {
+  host: { env: 'LINECHAT_HOST', help: 'address to listen on', parse: text, shown: d.host },
+  port: { env: 'LINECHAT_PORT', help: 'TCP port; 0 picks a free one', parse: integer(0, 65535), shown: `${d.port}` },
+  'server-name': { env: 'LINECHAT_SERVER_NAME', help: 'name announced in the greeting', parse: serverName, shown: d.serverName },
+  'max-line': { env: 'LINECHAT_MAX_LINE', help: 'LINE: longest line accepted, bytes', parse: integer(64, 1 << 20), shown: `${d.limits.line}` },
+  'read-cap': { env: 'LINECHAT_READ_CAP', help: 'READCAP: bytes without a line end before a client is cut off', parse: integer(65, 1 << 24), shown: `${d.limits.readCap}` },
+  'max-name': { env: 'LINECHAT_MAX_NAME', help: 'NAMELEN: longest user name, bytes', parse: integer(1, 64), shown: `${d.limits.nameLength}` },
+  'max-sendq': { env: 'LINECHAT_MAX_SENDQ', help: 'SENDQ: bytes waiting for one client before it is cut off as a slow consumer', parse: integer(4096, 1 << 30), shown: `${d.sendQueue}` },
+  'flood-burst': { env: 'LINECHAT_FLOOD_BURST', help: 'BURST: lines a client may send back to back', parse: integer(1, 1_000_000), shown: `${d.floodBurst}` },
+  'flood-rate': { env: 'LINECHAT_FLOOD_RATE', help: 'RATE: lines per second after the burst; 0 turns flood control off', parse: decimal(0, 1_000_000), shown: `${d.floodRate}` },
+  'max-input': { env: 'LINECHAT_MAX_INPUT', help: 'bytes of lines held back by flood control before a client is cut off', parse: integer(65536, 1 << 30), shown: `${d.inputQueue}` },
+  'ping-interval': { env: 'LINECHAT_PING_INTERVAL', help: 'PING: seconds of silence before the server sends PING', parse: seconds(0.05, 86400), shown: `${d.pingIntervalMs / 1000}` },
+  'ping-timeout': { env: 'LINECHAT_PING_TIMEOUT', help: 'PINGTIMEOUT: seconds to answer that PING before being cut off', parse: seconds(0.05, 86400), shown: `${d.pingTimeoutMs / 1000}` },
+  'register-timeout': { env: 'LINECHAT_REGISTER_TIMEOUT', help: 'REGTIMEOUT: seconds to finish HELLO', parse: seconds(0.05, 86400), shown: `${d.registerTimeoutMs / 1000}` },
+  'max-connections': { env: 'LINECHAT_MAX_CONNECTIONS', help: 'open connections in all', parse: integer(1, 1_000_000), shown: `${d.maxConnections}` },
+  'max-per-ip': { env: 'LINECHAT_MAX_PER_IP', help: 'open connections from one IP address', parse: integer(1, 1_000_000), shown: `${d.maxPerIp}` },
+} as const satisfies Record<string, Field<unknown>>;
+type Flag = keyof typeof FIELDS;
+type Values = { [F in Flag]: ReturnType<(typeof FIELDS)[F]['parse']> | undefined };
+
 export const SERVER_USAGE = `Usage: npx tsx src/server.ts start [options]
 
 Starts the linechat server (protocol: SPEC.md).
 
-Options:
+Options (each also read from its environment variable; a flag wins):
 ${Object.entries(FIELDS)
-  .map(([flag, f]) => `  --${flag.padEnd(13)} ${f.help} (env ${f.env}; default ${defaultOf(flag as Field)})`)
+  .map(([flag, f]) => `  --${flag.padEnd(17)} ${f.help}\n  ${' '.repeat(19)} default ${f.shown}; env ${f.env}`)
   .join('\n')}
-  --help          show this help`;
-
-function defaultOf(field: Field): string | number {
-  switch (field) {
-    case 'host': return DEFAULT_OPTIONS.host;
-    case 'port': return DEFAULT_OPTIONS.port;
-    case 'server-name': return DEFAULT_OPTIONS.serverName;
-    case 'max-line': return DEFAULT_LIMITS.line;
-    case 'read-cap': return DEFAULT_LIMITS.readCap;
-    case 'max-name': return DEFAULT_LIMITS.nameLength;
-  }
-}
+  --help              show this help`;
 
 export type ParsedCommand = { command: 'help' } | { command: 'start'; options: ServerOptions };
 
@@ -112,27 +159,45 @@ export function parseServerArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   }
 
   // A bad value is reported under the name the user gave it: flag or variable.
-  const read = <T>(field: Field, fallback: T, parse: (value: string, source: string) => T): T => {
-    const flag = (parsed.values as Record<string, string | boolean | undefined>)[field];
-    if (typeof flag === 'string') return parse(flag, `--${field}`);
-    const value = env[FIELDS[field].env];
-    return value === undefined ? fallback : parse(value, FIELDS[field].env);
-  };
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const values = {} as Record<Flag, unknown>;
+  for (const [flag, field] of Object.entries(FIELDS) as Array<[Flag, Field<unknown>]>) {
+    const fromFlag = flags[flag];
+    const fromEnv = env[field.env];
+    values[flag] =
+      typeof fromFlag === 'string' ? field.parse(fromFlag, `--${flag}`) : fromEnv === undefined ? undefined : field.parse(fromEnv, field.env);
+  }
+  return { command: 'start', options: resolve(values as Values) };
+}
 
+function resolve(v: Values): ServerOptions {
   const limits: Limits = {
-    line: read('max-line', DEFAULT_LIMITS.line, FIELDS['max-line'].parse),
-    readCap: read('read-cap', DEFAULT_LIMITS.readCap, FIELDS['read-cap'].parse),
-    nameLength: read('max-name', DEFAULT_LIMITS.nameLength, FIELDS['max-name'].parse),
+    line: v['max-line'] ?? d.limits.line,
+    readCap: v['read-cap'] ?? d.limits.readCap,
+    nameLength: v['max-name'] ?? d.limits.nameLength,
   };
   if (limits.readCap <= limits.line) {
     throw new OptionError(`--read-cap (${limits.readCap}) must be greater than --max-line (${limits.line})`);
   }
-  const options: ServerOptions = {
-    ...DEFAULT_OPTIONS,
-    host: read('host', DEFAULT_OPTIONS.host, FIELDS.host.parse),
-    port: read('port', DEFAULT_OPTIONS.port, FIELDS.port.parse),
-    serverName: read('server-name', DEFAULT_OPTIONS.serverName, FIELDS['server-name'].parse),
+  const sendQueue = v['max-sendq'] ?? d.sendQueue;
+  // Otherwise one long message would cut off every client that receives it.
+  if (sendQueue < 4 * (limits.line + SERVER_LINE_OVERHEAD)) {
+    throw new OptionError(`--max-sendq (${sendQueue}) must be at least 4 × (--max-line + ${SERVER_LINE_OVERHEAD}) = ${4 * (limits.line + SERVER_LINE_OVERHEAD)}`);
+  }
+  return Object.freeze({
+    ...d,
+    host: v.host ?? d.host,
+    port: v.port ?? d.port,
+    serverName: v['server-name'] ?? d.serverName,
     limits: Object.freeze(checkLimits(limits)),
-  };
-  return { command: 'start', options: Object.freeze(options) };
+    sendQueue,
+    floodBurst: v['flood-burst'] ?? d.floodBurst,
+    floodRate: v['flood-rate'] ?? d.floodRate,
+    inputQueue: v['max-input'] ?? d.inputQueue,
+    pingIntervalMs: v['ping-interval'] ?? d.pingIntervalMs,
+    pingTimeoutMs: v['ping-timeout'] ?? d.pingTimeoutMs,
+    registerTimeoutMs: v['register-timeout'] ?? d.registerTimeoutMs,
+    maxConnections: v['max-connections'] ?? d.maxConnections,
+    maxPerIp: v['max-per-ip'] ?? d.maxPerIp,
+  });
 }

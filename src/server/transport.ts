@@ -14,9 +14,18 @@
  *   pass `sendQueue`. Passing it marks the connection as a slow consumer;
  *   the close happens in a microtask, never inside the producer's loop.
  * - `close()` is the one way out. It happens once; later sends are dropped.
+ *
+ * Input contract (flood control, RFC 1459 §8.10):
+ * - Each line costs one token from a TokenBucket; PING and PONG are free.
+ * - A line without a token waits in the inbox, in order, and the socket is
+ *   paused, so the kernel's window fills and TCP pushes back on the sender.
+ *   Nothing is dropped. A timer resumes when the next token is due.
+ * - Only when the inbox holds more than `inputQueue` bytes (one read can
+ *   bring many lines) is the connection ended as a flood.
  */
 import type { Socket } from 'node:net';
 import { LineFramer, type FramerLimits } from '../protocol/framer.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export const ConnectionState = {
   Open: 'open',
@@ -30,6 +39,20 @@ export interface TransportLimits extends FramerLimits {
   readonly sendQueue: number;
   /** How long a closing socket may take to flush and close before it is destroyed. */
   readonly lingerMs: number;
+  /** Lines that may arrive back to back before flood control delays them. */
+  readonly floodBurst: number;
+  /** Lines per second after the burst; 0 turns flood control off. */
+  readonly floodRate: number;
+  /** Bytes of received, unprocessed lines before the connection counts as a flood. */
+  readonly inputQueue: number;
+}
+
+/** What the transport needs to know about lines without knowing the protocol. */
+export interface TransportPolicy {
+  /** Lines that cost no token (PING, PONG). */
+  free(line: Buffer): boolean;
+  /** Milliseconds since the epoch; injected so tests control time. */
+  clock(): number;
 }
 
 /** Why the transport itself ended a connection. */
@@ -37,7 +60,8 @@ export type TransportEnd =
   | { kind: 'eof' }
   | { kind: 'error'; error: Error }
   | { kind: 'slow-consumer' }
-  | { kind: 'overflow' };
+  | { kind: 'overflow' }
+  | { kind: 'flood' };
 
 export interface ConnectionEvents {
   line(bytes: Buffer): void;
@@ -69,9 +93,14 @@ export class Flusher {
   };
 }
 
+/** A received line waiting for its token, or the length of a dropped over-long line. */
+type Input = Buffer | number;
+
 export class Connection {
   readonly socket: Socket;
   readonly remote: string;
+  /** When input last arrived (policy clock); read by the keepalive watchdog. */
+  lastInput: number;
   #state: ConnectionState = ConnectionState.Open;
   /** Set once the transport has decided to end the connection by itself. */
   #failure: TransportEnd | undefined;
@@ -79,31 +108,44 @@ export class Connection {
   #queued = 0;
   #blocked = false;
   #linger: NodeJS.Timeout | undefined;
+  #inbox: Input[] = [];
+  #inboxBytes = 0;
+  #resume: NodeJS.Timeout | undefined;
+  readonly #bucket: TokenBucket;
+  readonly #policy: TransportPolicy;
   readonly #framer: LineFramer;
   readonly #limits: TransportLimits;
   readonly #flusher: Flusher;
   readonly #events: ConnectionEvents;
   readonly #closed: Promise<void>;
 
-  constructor(socket: Socket, limits: TransportLimits, flusher: Flusher, events: ConnectionEvents) {
+  constructor(
+    socket: Socket,
+    limits: TransportLimits,
+    flusher: Flusher,
+    policy: TransportPolicy,
+    events: ConnectionEvents,
+  ) {
     this.socket = socket;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.#limits = limits;
     this.#flusher = flusher;
+    this.#policy = policy;
     this.#events = events;
+    this.lastInput = policy.clock();
+    this.#bucket = new TokenBucket(limits.floodBurst, limits.floodRate, this.lastInput);
     this.#framer = new LineFramer(limits, {
-      line: (bytes) => {
-        if (this.#live) events.line(bytes);
-      },
-      lineTooLong: (length) => {
-        if (this.#live) events.lineTooLong(length);
-      },
+      line: (bytes) => this.#receive(bytes),
+      lineTooLong: (length) => this.#receive(length),
       overflow: () => this.#end({ kind: 'overflow' }),
     });
     socket.setNoDelay(true);
     // Input keeps being read (and ignored) while closing, so the peer's FIN
     // is seen and the socket closes promptly.
-    socket.on('data', (chunk: Buffer) => this.#framer.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.lastInput = policy.clock();
+      this.#framer.push(chunk);
+    });
     socket.on('drain', () => {
       this.#blocked = false;
       this.flush();
@@ -117,6 +159,7 @@ export class Connection {
         this.#linger = undefined;
         this.#queue = [];
         this.#queued = 0;
+        this.#dropInbox();
         resolve();
       });
     });
@@ -139,6 +182,67 @@ export class Connection {
   /** Resolves once the socket has fully closed. */
   get closed(): Promise<void> {
     return this.#closed;
+  }
+
+  /** Bytes of received lines waiting for flood control. */
+  get inputPending(): number {
+    return this.#inboxBytes;
+  }
+
+  #receive(input: Input): void {
+    if (!this.#live) return;
+    if (this.#inbox.length === 0 && this.#admit(input)) {
+      this.#deliver(input);
+      return;
+    }
+    // Held lines are copied: the framer's may point into a reused chunk.
+    const held = typeof input === 'number' ? input : Buffer.from(input);
+    this.#inbox.push(held);
+    this.#inboxBytes += typeof held === 'number' ? 0 : held.length;
+    if (this.#inboxBytes > this.#limits.inputQueue) {
+      this.#end({ kind: 'flood' });
+      return;
+    }
+    if (this.#resume === undefined) {
+      this.socket.pause();
+      this.#schedule();
+    }
+  }
+
+  /** Takes a token for `input`, unless it is free. */
+  #admit(input: Input): boolean {
+    return (typeof input !== 'number' && this.#policy.free(input)) || this.#bucket.take(this.#policy.clock());
+  }
+
+  #deliver(input: Input): void {
+    if (typeof input === 'number') this.#events.lineTooLong(input);
+    else this.#events.line(input);
+  }
+
+  #schedule(): void {
+    this.#resume = setTimeout(this.#drainInbox, this.#bucket.waitMs(this.#policy.clock()));
+  }
+
+  #drainInbox = (): void => {
+    this.#resume = undefined;
+    while (this.#inbox.length > 0 && this.#live) {
+      const input = this.#inbox[0]!;
+      if (!this.#admit(input)) {
+        this.#schedule();
+        return;
+      }
+      this.#inbox.shift();
+      this.#inboxBytes -= typeof input === 'number' ? 0 : input.length;
+      this.#deliver(input);
+    }
+    if (this.#live) this.socket.resume();
+  };
+
+  #dropInbox(): void {
+    clearTimeout(this.#resume);
+    this.#resume = undefined;
+    this.#inbox = [];
+    this.#inboxBytes = 0;
   }
 
   /** Queues whole lines. Returns false if they were not queued. */
@@ -182,7 +286,10 @@ export class Connection {
   close(lastLines?: string): void {
     if (this.#state !== ConnectionState.Open) return;
     this.#state = ConnectionState.Closing;
+    this.#dropInbox();
     if (this.socket.destroyed) return;
+    // Read (and ignore) again, so the peer's FIN is seen.
+    this.socket.resume();
     if (lastLines !== undefined) this.#enqueue(Buffer.from(lastLines));
     // Bytes behind a full socket buffer still go out in order; the linger
     // timer bounds how long a peer that does not read can hold them.
