@@ -26,7 +26,7 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   limits: DEFAULT_LIMITS,
   sendQueue: 1 << 20,
   lingerMs: 5_000,
-  shutdownMs: 1_500,
+  shutdownMs: 1_000,
 });
 
 export class OptionError extends Error {
