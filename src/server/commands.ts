@@ -19,11 +19,13 @@ export interface CommandContext {
 
 type Handler = (ctx: CommandContext, session: Session, params: readonly string[]) => void;
 
+/** The session state a command needs ([SESSION-7], [SESSION-8]). */
+type Needs = 'registered' | 'greeting' | 'any';
+
 interface CommandSpec {
   readonly min: number;
   readonly max: number;
-  /** Needs a registered session ([SESSION-7]). */
-  readonly registered: boolean;
+  readonly needs: Needs;
   readonly usage: string;
   readonly handler: Handler;
 }
@@ -32,9 +34,6 @@ const MAX_TOKEN = 64;
 
 // HELLO <version> [<name>]
 const hello: Handler = (ctx, session, [version, name]) => {
-  if (session.state === SessionState.Registered) {
-    throw new ProtocolError('ALREADY_REGISTERED', 'HELLO', `You are already registered as ${session.name}`);
-  }
   if (!SUPPORTED_VERSIONS.includes(version!)) {
     throw new ProtocolError(
       'UNSUPPORTED_VERSION',
@@ -88,26 +87,34 @@ function checkToken(command: string, token: string): void {
 }
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  HELLO: { min: 1, max: 2, registered: false, usage: 'HELLO <version> [<name>]', handler: hello },
-  NICK: { min: 1, max: 1, registered: true, usage: 'NICK <name>', handler: nick },
-  SAY: { min: 1, max: 1, registered: true, usage: 'SAY :<text>', handler: say },
-  WHO: { min: 0, max: 0, registered: true, usage: 'WHO', handler: who },
-  PING: { min: 1, max: 1, registered: false, usage: 'PING <token>', handler: ping },
-  PONG: { min: 1, max: 1, registered: false, usage: 'PONG <token>', handler: pong },
-  QUIT: { min: 0, max: 1, registered: false, usage: 'QUIT [:<reason>]', handler: quit },
+  HELLO: { min: 1, max: 2, needs: 'greeting', usage: 'HELLO <version> [<name>]', handler: hello },
+  NICK: { min: 1, max: 1, needs: 'registered', usage: 'NICK <name>', handler: nick },
+  SAY: { min: 1, max: 1, needs: 'registered', usage: 'SAY :<text>', handler: say },
+  WHO: { min: 0, max: 0, needs: 'registered', usage: 'WHO', handler: who },
+  PING: { min: 1, max: 1, needs: 'any', usage: 'PING <token>', handler: ping },
+  PONG: { min: 1, max: 1, needs: 'any', usage: 'PONG <token>', handler: pong },
+  QUIT: { min: 0, max: 1, needs: 'any', usage: 'QUIT [:<reason>]', handler: quit },
 };
 
-/** Runs one parsed line: checks the table's preconditions, then the handler. */
+/**
+ * Runs one parsed line: checks, in the order [LINE-7] fixes, that the command
+ * exists, that the session is in the right state, and the parameter count;
+ * then runs the handler.
+ */
 export function dispatch(ctx: CommandContext, session: Session, { command, params }: Message): void {
   try {
     const spec = COMMANDS[command];
     if (spec === undefined) throw new ProtocolError('UNKNOWN_COMMAND', command, `Unknown command ${command}`);
+    const registered = session.state === SessionState.Registered;
+    if (spec.needs === 'registered' && !registered) {
+      throw new ProtocolError('NOT_REGISTERED', command, 'Say HELLO 1 <name> first');
+    }
+    if (spec.needs === 'greeting' && registered) {
+      throw new ProtocolError('ALREADY_REGISTERED', command, `You are already registered as ${session.name}`);
+    }
     if (params.length < spec.min || params.length > spec.max) {
       const hint = params.length > spec.max && spec.usage.includes(':') ? '; put a : before text with spaces' : '';
       throw new ProtocolError('BAD_PARAMS', command, `Usage: ${spec.usage}${hint}`);
-    }
-    if (spec.registered && session.state !== SessionState.Registered) {
-      throw new ProtocolError('NOT_REGISTERED', command, 'Say HELLO 1 <name> first');
     }
     spec.handler(ctx, session, params);
   } catch (error) {

@@ -50,7 +50,7 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   maxConnections: 10_000,
   maxPerIp: 64,
   lingerMs: 5_000,
-  shutdownMs: 1_500,
+  shutdownMs: 1_000,
 });
 
 export class OptionError extends Error {

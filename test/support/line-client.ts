@@ -18,6 +18,36 @@ export interface ConnectOptions {
   readonly localAddress?: string;
   /** Wait for the greeting before resolving (default true). */
   readonly greeting?: boolean;
+  /**
+   * Answer a `PING` from the server with `PONG` at once, as every client
+   * must ([PING-1]), and keep it out of the inbox (default true). A server
+   * MAY ping idle clients ([PING-3]); without this, conformance runs against
+   * such a server would see stray lines and timeouts.
+   */
+  readonly answerPings?: boolean;
+}
+
+/**
+ * What the server put on the wire, below the line level, so tests can check
+ * the framing rules of everything they received ([FRAME-3], [LIMIT-6]).
+ */
+export interface WireStats {
+  /** Bytes received. */
+  bytes: number;
+  /** Complete lines received (LF-terminated). */
+  lines: number;
+  /** CR bytes anywhere in the stream; a linechat server never sends CR. */
+  crBytes: number;
+  /** Lines that were empty. */
+  emptyLines: number;
+  /** Longest line, in bytes, without its LF. */
+  longestLine: number;
+  /** Lines that did not parse as a message (first few only, as hex). */
+  malformed: string[];
+  /** Bytes after the last LF when the connection closed. */
+  unterminated: number;
+  /** PINGs from the server that were answered. */
+  pingsAnswered: number;
 }
 
 const DEFAULT_TIMEOUT = 10_000;
@@ -31,17 +61,42 @@ export class LineClient {
   name?: string;
   /** Resolves when the socket has closed, for whatever reason. */
   readonly closed: Promise<void>;
+  /** Framing facts about everything received; see WireStats. */
+  readonly wire: WireStats = {
+    bytes: 0,
+    lines: 0,
+    crBytes: 0,
+    emptyLines: 0,
+    longestLine: 0,
+    malformed: [],
+    unterminated: 0,
+    pingsAnswered: 0,
+  };
   #waiters = new Set<() => void>();
   #isClosed = false;
+  #closedByUs = false;
 
-  private constructor(socket: Socket) {
+  private constructor(socket: Socket, answerPings: boolean) {
     this.socket = socket;
+    const wire = this.wire;
     const framer = new LineFramer(
       { line: 1 << 20, readCap: 2 << 20 },
       {
         line: (bytes) => {
+          wire.lines++;
+          if (bytes.length === 0) wire.emptyLines++;
+          wire.longestLine = Math.max(wire.longestLine, bytes.length);
           const result = parseLine(bytes);
-          if (result.kind !== 'message') return;
+          if (result.kind !== 'message') {
+            if (wire.malformed.length < 10) wire.malformed.push(bytes.toString('hex'));
+            return;
+          }
+          const { command, params } = result.message;
+          if (answerPings && command === 'PING' && params.length === 1 && !this.#isClosed) {
+            wire.pingsAnswered++;
+            socket.write(`PONG ${params[0]!.includes(' ') || params[0]!.startsWith(':') ? ':' : ''}${params[0]!}\n`);
+            return;
+          }
           this.inbox.push({ ...result.message, raw: bytes.toString('utf8') });
           this.#wake();
         },
@@ -49,9 +104,17 @@ export class LineClient {
         overflow: () => socket.destroy(new Error('test client read cap')),
       },
     );
-    socket.on('data', (chunk: Buffer) => framer.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      wire.bytes += chunk.length;
+      for (let i = chunk.indexOf(0x0d); i !== -1; i = chunk.indexOf(0x0d, i + 1)) wire.crBytes++;
+      framer.push(chunk);
+    });
     socket.on('error', () => {});
-    this.closed = once(socket, 'close').then(() => {
+    // Not events.once(): that rejects on 'error', and a socket error is just
+    // one more way for the connection to end.
+    this.closed = new Promise<void>((resolve) => socket.once('close', () => resolve())).then(() => {
+      // A line cut short by our own destroy() is not the server's fault.
+      if (!this.#closedByUs) wire.unterminated = framer.buffered;
       this.#isClosed = true;
       this.#wake();
     });
@@ -59,9 +122,14 @@ export class LineClient {
 
   static async connect(host: string, port: number, options: ConnectOptions = {}): Promise<LineClient> {
     const socket = connect({ host, port, localAddress: options.localAddress, noDelay: true });
-    const client = new LineClient(socket);
-    await once(socket, 'connect');
-    if (options.greeting !== false) client.greeting = await client.expect('LINECHAT');
+    const client = new LineClient(socket, options.answerPings !== false);
+    try {
+      await once(socket, 'connect');
+      if (options.greeting !== false) client.greeting = await client.expect('LINECHAT');
+    } catch (error) {
+      socket.destroy();
+      throw error;
+    }
     return client;
   }
 
@@ -81,6 +149,41 @@ export class LineClient {
   /** Sends raw bytes exactly as given. */
   write(bytes: Buffer | string): void {
     this.socket.write(bytes);
+  }
+
+  /**
+   * Sends raw bytes and resolves once they have been handed to the kernel
+   * (the write callback), or at once if the socket is already gone.
+   */
+  writeFlushed(bytes: Buffer | string): Promise<void> {
+    if (this.socket.destroyed || !this.socket.writable) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.socket.write(bytes, () => resolve());
+    });
+  }
+
+  /** Removes and returns every message received and not yet consumed. */
+  take(): Received[] {
+    return this.inbox.splice(0);
+  }
+
+  /**
+   * Resolves once the connection has closed, with every message received and
+   * not yet consumed (removed from the inbox). Rejects on timeout.
+   */
+  async untilClosed(timeoutMs = DEFAULT_TIMEOUT): Promise<Received[]> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.closed,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.take();
   }
 
   /**
@@ -149,8 +252,21 @@ export class LineClient {
 
   /** Closes abruptly; resolves once the socket is closed. */
   async destroy(): Promise<void> {
+    if (!this.#isClosed) this.#closedByUs = true;
     this.socket.destroy();
     await this.closed;
+  }
+
+  /** Closes with a TCP RST instead of a FIN; resolves once the socket is closed. */
+  async resetAndDestroy(): Promise<void> {
+    if (!this.#isClosed) this.#closedByUs = true;
+    if (!this.socket.destroyed) this.socket.resetAndDestroy();
+    await this.closed;
+  }
+
+  /** Half-closes (sends FIN) after any pending writes; the server then closes its side. */
+  end(): void {
+    this.socket.end();
   }
 }
 
@@ -166,6 +282,11 @@ export class ClientPool {
     const client = await LineClient.connect(host, port, options);
     this.#clients.add(client);
     return client;
+  }
+
+  /** Every client opened since the last closeAll, open or not. */
+  get clients(): readonly LineClient[] {
+    return [...this.#clients];
   }
 
   /** Connects and registers; a unique name is chosen when none is given. */

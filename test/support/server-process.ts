@@ -98,3 +98,38 @@ export async function startServer(args: readonly string[] = [], timeoutMs = 20_0
     throw error;
   }
 }
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `node --import tsx src/server.ts <args>` to completion and returns
+ * its exit status and output. The process is killed if it has not exited
+ * after `timeoutMs` (then `signal` is SIGKILL). `LINECHAT_*` variables of the
+ * caller's environment are not passed on, so only `env` configures it.
+ */
+export async function runServerCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliRun> {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('LINECHAT_')));
+  const child = spawn(process.execPath, tsxArgs(SERVER_ENTRY, args), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...env, ...options.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  try {
+    const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+    return { code, signal, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}

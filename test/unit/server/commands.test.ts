@@ -35,17 +35,31 @@ function two() {
   return { ctx, alice, bob };
 }
 
+describe('the order of checks [LINE-7]', () => {
+  it('[LINE-7] SAY without parameters before HELLO gets NOT_REGISTERED', () => {
+    const { ctx, user } = setup();
+    expect(run(ctx, user, 'SAY').map(err)).toEqual([expect.objectContaining({ code: 'NOT_REGISTERED', command: 'SAY' })]);
+  });
+
+  it('[LINE-7] HELLO without parameters after registration gets ALREADY_REGISTERED', () => {
+    const { ctx, alice } = two();
+    expect(run(ctx, alice, 'HELLO').map(err)).toEqual([
+      expect.objectContaining({ code: 'ALREADY_REGISTERED', command: 'HELLO' }),
+    ]);
+  });
+});
+
 describe('the command table', () => {
   it('takes the parameter counts of SPEC §11', () => {
-    const counts = Object.fromEntries(Object.entries(COMMANDS).map(([k, v]) => [k, [v.min, v.max, v.registered]]));
+    const counts = Object.fromEntries(Object.entries(COMMANDS).map(([k, v]) => [k, [v.min, v.max, v.needs]]));
     expect(counts).toEqual({
-      HELLO: [1, 2, false],
-      NICK: [1, 1, true],
-      SAY: [1, 1, true],
-      WHO: [0, 0, true],
-      PING: [1, 1, false],
-      PONG: [1, 1, false],
-      QUIT: [0, 1, false],
+      HELLO: [1, 2, 'greeting'],
+      NICK: [1, 1, 'registered'],
+      SAY: [1, 1, 'registered'],
+      WHO: [0, 0, 'registered'],
+      PING: [1, 1, 'any'],
+      PONG: [1, 1, 'any'],
+      QUIT: [0, 1, 'any'],
     });
   });
 });
@@ -75,8 +89,6 @@ describe('dispatch: unknown commands', () => {
 
 describe('dispatch: parameter counts [LINE-6]', () => {
   it.each([
-    ['HELLO', 'HELLO'],
-    ['HELLO 1 alice extra', 'HELLO'],
     ['NICK', 'NICK'],
     ['NICK a b', 'NICK'],
     ['SAY', 'SAY'],
@@ -103,9 +115,15 @@ describe('dispatch: parameter counts [LINE-6]', () => {
     expect(err(run(ctx, alice, 'SAY hello world')[0]).text).toContain(':');
   });
 
-  it('checks the count before the registration, so an unregistered client learns the usage', () => {
+  it.each(['HELLO', 'HELLO 1 alice extra'])('answers %j before registration with ERR BAD_PARAMS HELLO [LINE-6]', (line) => {
     const { ctx, user } = setup();
-    expect(err(run(ctx, user, 'WHO x')[0]).code).toBe('BAD_PARAMS');
+    expect(run(ctx, user, line).map(err)).toEqual([expect.objectContaining({ code: 'BAD_PARAMS', command: 'HELLO' })]);
+    expect(user.session.state).toBe(SessionState.Greeting);
+  });
+
+  it('[LINE-7] checks the registration before the count', () => {
+    const { ctx, user } = setup();
+    expect(err(run(ctx, user, 'WHO x')[0]).code).toBe('NOT_REGISTERED');
   });
 });
 

@@ -1,0 +1,239 @@
+/**
+ * Messages (SPEC §5): SAY, MSG and ECHO, their ids, sequence numbers and
+ * times, order and exactly-once delivery under concurrency, reply order, and
+ * the slow consumer ([LIMIT-7]).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Received } from '../support/line-client.ts';
+import { collect, expectErr, repliesOf, settle, useServer } from '../support/suite.ts';
+
+const suite = useServer();
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+/** Own server: same clock. A server elsewhere may have some skew. */
+const CLOCK_SKEW_MS = suite.own ? 5_000 : 300_000;
+
+const isFrom = (name: string | undefined) => (m: Received) => m.command === 'MSG' && m.params[3] === name;
+
+/** Checks the form of one MSG or ECHO line: `<id> <seq> <time> <from> :<text>`. */
+function checkForm(m: Received, sentAfter: number, receivedBefore: number): void {
+  expect(m.params, m.raw).toHaveLength(5);
+  const [id, seq, time] = m.params;
+  expect(id, m.raw).toMatch(ID);
+  expect(seq, m.raw).toMatch(DECIMAL);
+  expect(time, m.raw).toMatch(DECIMAL);
+  expect(Number(time), `time of ${m.raw}`).toBeGreaterThanOrEqual(sentAfter - CLOCK_SKEW_MS);
+  expect(Number(time), `time of ${m.raw}`).toBeLessThanOrEqual(receivedBefore + CLOCK_SKEW_MS);
+}
+
+describe('SAY', () => {
+  it('[MSG-1] [LINE-6] SAY with an empty text, or without one, gets ERR BAD_PARAMS SAY and nothing is relayed', async () => {
+    const [a, peer] = await suite.users(2);
+    await settle(peer!);
+    a!.write('SAY :\nSAY :\r\nSAY\nsay :\n');
+    const replies = repliesOf(a!, await a!.barrier());
+    expect(replies).toHaveLength(4);
+    for (const reply of replies) expectErr(reply, 'BAD_PARAMS', 'SAY');
+    expect((await peer!.barrier()).filter(isFrom(a!.name))).toEqual([]);
+  });
+
+  it('[MSG-2] [MSG-3] [MSG-4] [MSG-6] [PRES-4] a message reaches every other registered client exactly once, byte for byte, and the sender gets ECHO with the same id, seq and time', async () => {
+    const [a, b, c] = await suite.users(3);
+    const unregistered = await suite.connect();
+    await settle(b!, c!);
+    const texts = ['hello', '  spaced  ', ':colon first', 'a :b: c', 'tab\tand 😀 and ‮', 'x'];
+    const t0 = Date.now();
+    for (const text of texts) a!.send(`SAY :${text}`);
+    const own = await a!.barrier();
+    const t1 = Date.now();
+    const echoes = own.filter((m) => m.command === 'ECHO');
+    expect(echoes.map((m) => m.params[4])).toEqual(texts);
+    // The sender gets ECHO, never a MSG of its own message.
+    expect(own.filter(isFrom(a!.name))).toEqual([]);
+    for (const peer of [b!, c!]) {
+      const got = await collect(peer, texts.length, isFrom(a!.name));
+      expect((await peer.barrier()).filter(isFrom(a!.name)), 'a second copy').toEqual([]);
+      got.forEach((msg, i) => {
+        checkForm(msg, t0, Date.now());
+        // Same id, seq, time, sender and text as the ECHO.
+        expect(msg.params).toEqual(echoes[i]!.params);
+      });
+    }
+    for (const echo of echoes) checkForm(echo, t0, t1);
+    expect(echoes.every((e) => e.params[3] === a!.name)).toBe(true);
+    expect(new Set(echoes.map((e) => e.params[0])).size).toBe(texts.length);
+    // The unregistered client gets nothing.
+    expect(repliesOf(unregistered, await unregistered.barrier())).toEqual([]);
+  });
+
+  it('[MSG-5] [MSG-3] seq strictly increases from one message to the next, across senders', async () => {
+    const [a, b] = await suite.users(2);
+    const seqs: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const sender = i % 2 === 0 ? a! : b!;
+      sender.send(`SAY :n${i}`);
+      seqs.push(Number((await sender.expect('ECHO')).params[1]));
+    }
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
+  });
+
+  it('[MSG-8] [PING-1] each line gets its replies in the order the lines arrived, and every SAY exactly one ECHO or ERR', async () => {
+    const a = await suite.user();
+    const old = a.name!;
+    const renamed = suite.name('r');
+    a.write(
+      [
+        'SAY :one',
+        'SAY :',
+        `NICK 9${renamed}`,
+        'WHO',
+        `NICK ${renamed}`,
+        'SAY :two',
+        'PING p',
+        'FOO',
+        'SAY :three',
+      ].join('\n') + '\n',
+    );
+    const replies = repliesOf(a, await a.barrier());
+    const shape = replies
+      .map((m) => (m.command === 'ERR' ? `ERR ${m.params[0]}` : m.command === 'ECHO' ? `ECHO ${m.params[4]}` : m.command))
+      .filter((s, i, all) => !(s === 'USER' && all[i - 1] === 'USER'));
+    expect(shape).toEqual([
+      'ECHO one',
+      'ERR BAD_PARAMS',
+      'ERR BAD_NAME',
+      'USER',
+      'ENDWHO',
+      'NICK',
+      'ECHO two',
+      'PONG',
+      'ERR UNKNOWN_COMMAND',
+      'ECHO three',
+    ]);
+    expect(replies.find((m) => m.command === 'NICK')!.params).toEqual([old, renamed]);
+
+    // Many SAYs pipelined, every fifth one empty: one ECHO or ERR each, in order.
+    a.name = renamed;
+    const lines = Array.from({ length: 200 }, (_, i) => (i % 5 === 3 ? 'SAY :' : `SAY :m${i}`));
+    a.write(lines.join('\n') + '\n');
+    const acks = repliesOf(a, await a.barrier());
+    expect(acks.map((m) => (m.command === 'ECHO' ? m.params[4] : `${m.command} ${m.params[0]}`))).toEqual(
+      lines.map((line, i) => (line === 'SAY :' ? 'ERR BAD_PARAMS' : `m${i}`)),
+    );
+  });
+});
+
+describe('concurrency', () => {
+  it('[MSG-2] [MSG-3] [MSG-4] [MSG-5] [MSG-7] [FRAME-1] 50 clients sending at once: each message reaches every other client exactly once, in the order sent, with the same id/seq/time everywhere and strictly increasing seq', async () => {
+    const N = 50;
+    const M = 20;
+    const clients = await suite.users(N, 'm');
+    const names = new Set(clients.map((c) => c.name!));
+    await settle(...clients);
+
+    const mine = (m: Received) => (m.command === 'MSG' && names.has(m.params[3]!)) || m.command === 'ECHO';
+    const receiving = clients.map((c) => collect(c, (N - 1) * M + M, mine, 25_000));
+    const t0 = Date.now();
+    // Every client writes its messages in a few batches, all clients at once.
+    await Promise.all(
+      clients.map(async (c, k) => {
+        const lines = Array.from({ length: M }, (_, i) => `SAY :${c.name}#${i}\n`);
+        for (let i = 0; i < M; ) {
+          const n = 1 + ((k + i) % 7);
+          await c.writeFlushed(lines.slice(i, i + n).join(''));
+          i += n;
+        }
+      }),
+    );
+    const received = await Promise.all(receiving);
+    const t1 = Date.now();
+
+    // Checked in plain code and asserted once: 50 000 lines, one expect() each, would be slow.
+    const problems: string[] = [];
+    const problem = (text: string) => {
+      if (problems.length < 20) problems.push(text);
+    };
+    /** Every copy of each message, by id. */
+    const byId = new Map<string, string>();
+    const seqOwner = new Map<string, string>();
+    for (const [k, client] of clients.entries()) {
+      const got = received[k]!;
+      const leftovers = (await client.barrier()).filter(mine);
+      if (leftovers.length > 0) problem(`${client.name} got ${leftovers.length} extra copies, e.g. ${leftovers[0]!.raw}`);
+      const texts = new Map<string, string[]>();
+      for (const m of got) {
+        const from = m.command === 'ECHO' ? `ECHO ${m.params[3]}` : m.params[3]!;
+        texts.set(from, [...(texts.get(from) ?? []), m.params[4]!]);
+      }
+      if (texts.has(client.name!)) problem(`${client.name} got a MSG of its own message`);
+      for (const sender of clients) {
+        const key = sender === client ? `ECHO ${client.name}` : sender.name!;
+        const expected = Array.from({ length: M }, (_, i) => `${sender.name}#${i}`).join('|');
+        const actual = (texts.get(key) ?? []).join('|');
+        if (actual !== expected) problem(`${client.name} got from ${key}: ${actual}`);
+      }
+      let lastSeq = -1;
+      for (const m of got) {
+        const [id = '', seq = '', time = '', from, text] = m.params;
+        if (m.params.length !== 5 || !ID.test(id) || !DECIMAL.test(seq) || !DECIMAL.test(time)) problem(`bad form: ${m.raw}`);
+        if (Number(time) < t0 - CLOCK_SKEW_MS || Number(time) > t1 + CLOCK_SKEW_MS) problem(`time out of range: ${m.raw}`);
+        // Strictly increasing seq, in the order received, MSG and ECHO alike.
+        if (Number(seq) <= lastSeq) problem(`${client.name}: seq ${seq} after ${lastSeq}`);
+        lastSeq = Number(seq);
+        const fields = JSON.stringify([seq, time, from, text]);
+        if ((byId.get(id) ?? fields) !== fields) problem(`message ${id} differs between receivers: ${byId.get(id)} vs ${fields}`);
+        byId.set(id, fields);
+        if ((seqOwner.get(seq) ?? id) !== id) problem(`seq ${seq} used by two messages`);
+        seqOwner.set(seq, id);
+      }
+    }
+    expect(problems).toEqual([]);
+    // Ids are unique: one per message, N*M in all.
+    expect(byId.size).toBe(N * M);
+    expect(new Set([...byId.values()].map((f) => JSON.parse(f)[3])).size).toBe(N * M);
+  });
+});
+
+describe('slow consumers', () => {
+  it('[LIMIT-7] [ERR-2] [PRES-1] [MSG-7] a client that stops reading is cut off with ERR SLOW_CONSUMER and leaves with reason error; nobody waits for it, and it loses no line before the cut', async () => {
+    const sender = await suite.user(suite.name('snd'));
+    const reader = await suite.user(suite.name('rdr'));
+    const slow = await suite.user(suite.name('slw'));
+    await settle(sender, reader, slow);
+    slow.socket.pause();
+
+    const filler = 'x'.repeat(Math.max(16, Math.min(4096, suite.info.line) - 32));
+    const cap = 256 * 1024 * 1024;
+    let sent = 0;
+    let bytes = 0;
+    let leave: Received | undefined;
+    while (leave === undefined) {
+      expect(bytes, 'the slow client was never cut off').toBeLessThan(cap);
+      const batch = Array.from({ length: 100 }, (_, i) => `SAY :${sent + i} ${filler}\n`).join('');
+      sender.write(batch);
+      bytes += batch.length;
+      sent += 100;
+      // The sender and the reader get everything while the slow client reads nothing.
+      const echoes = (await sender.barrier()).filter((m) => m.command === 'ECHO');
+      expect(echoes).toHaveLength(100);
+      const got = await reader.barrier();
+      expect(got.filter(isFrom(sender.name)).length).toBe(100);
+      leave = got.find((m) => m.command === 'LEAVE' && m.params[0] === slow.name);
+    }
+    expect(leave.params[1]).toBe('error');
+    if (leave.params.length > 2) expect(leave.params[2]).toBe('SLOW_CONSUMER');
+    expect(await reader.who()).not.toContain(slow.name);
+
+    // What the slow client gets when it reads again: a gap-free prefix of the
+    // messages, in order, and then the ERR as the last line.
+    slow.socket.resume();
+    const all = await slow.untilClosed(20_000);
+    const texts = all.filter(isFrom(sender.name)).map((m) => Number(m.params[4]!.split(' ')[0]));
+    expect(texts.length).toBeGreaterThan(0);
+    expect(texts.length).toBeLessThan(sent);
+    expect(texts).toEqual(Array.from({ length: texts.length }, (_, i) => i));
+    expectErr(all.at(-1), 'SLOW_CONSUMER', '*');
+  });
+});
+

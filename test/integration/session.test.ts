@@ -1,0 +1,438 @@
+/**
+ * Session, names and command grammar over real TCP: the greeting, HELLO and
+ * its errors, the greeting state, NICK, command words and parameters
+ * (SPEC §2, §4). Runs against our server or, with CHAT_SERVER, any server.
+ */
+import { describe, expect, it } from 'vitest';
+import { about, expectErr, isSortedIgnoringCase, readGreeting, repliesOf, settle, useServer } from '../support/suite.ts';
+
+const suite = useServer();
+
+describe('greeting', () => {
+  it('[SESSION-1] [LIMIT-1] [LIMIT-4] the first line is LINECHAT <versions> <server-name> with LINE, READCAP and NAMELEN, and READCAP > LINE', async () => {
+    const client = await suite.connect({ greeting: false });
+    const first = await client.expect(() => true);
+    expect(first.raw.startsWith('LINECHAT ')).toBe(true);
+    const info = readGreeting(first);
+    expect(info.versions).toContain('1');
+    for (const v of info.versions) expect(v).toMatch(/^[^\s,]+$/);
+    expect(info.serverName).toMatch(/^\S+$/);
+    expect(info.line).toBeGreaterThan(0);
+    expect(info.nameLen).toBeGreaterThan(0);
+    expect(info.readCap).toBeGreaterThan(info.line);
+    // The greeting ends with the free text; every parameter between is a key=value.
+    expect(first.params.length).toBe(2 + info.keys.size + 1);
+    for (const key of info.keys.keys()) expect(key).toMatch(/^[A-Za-z0-9_-]+$/);
+    // Nothing else arrives until the client speaks.
+    expect(repliesOf(client, await client.barrier())).toEqual([]);
+  });
+});
+
+describe('HELLO', () => {
+  it('[SESSION-3] [SESSION-5] HELLO 1 <name> gets WELCOME <name>, then every other registered client gets JOIN <name>', async () => {
+    const [a, b] = await suite.users(2);
+    const c = await suite.connect();
+    const name = suite.name('c');
+    c.send(`HELLO 1 ${name}`);
+    const welcome = await c.expect((m) => m.command === 'WELCOME' || m.command === 'ERR');
+    expect(welcome.command).toBe('WELCOME');
+    expect(welcome.params).toHaveLength(2);
+    expect(welcome.params[0]).toBe(name);
+    for (const peer of [a!, b!]) {
+      const join = await peer.expect((m) => m.command === 'JOIN' && m.params[0] === name);
+      expect(join.params).toEqual([name]);
+    }
+  });
+
+  it('[SESSION-3] a version the server does not speak gets ERR UNSUPPORTED_VERSION HELLO, and the client stays in the greeting state', async () => {
+    const observer = await suite.user();
+    const client = await suite.connect();
+    const name = suite.name('v');
+    const unsupported = ['2', '999', '0', 'abc'].filter((v) => !suite.info.versions.includes(v));
+    for (const version of unsupported) client.send(`HELLO ${version} ${name}`);
+    client.send('WHO');
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies).toHaveLength(unsupported.length + 1);
+    for (const reply of replies.slice(0, -1)) expectErr(reply, 'UNSUPPORTED_VERSION', 'HELLO');
+    // Still not registered...
+    expectErr(replies.at(-1), 'NOT_REGISTERED', 'WHO');
+    expect(about(await observer.barrier(), [name])).toEqual([]);
+    // ...and free to try a version it speaks.
+    expect(await client.register(name)).toBe(name);
+    await observer.expect((m) => m.command === 'JOIN' && m.params[0] === name);
+  });
+
+  it('[SESSION-4] HELLO 1 without a name assigns a free name guest-<digits>', async () => {
+    const [a, b] = [await suite.connect(), await suite.connect()];
+    const nameA = await a.register();
+    const nameB = await b.register();
+    suite.remember(nameA);
+    suite.remember(nameB);
+    expect(nameA).toMatch(/^guest-[0-9]+$/);
+    expect(nameB).toMatch(/^guest-[0-9]+$/);
+    expect(nameA.toLowerCase()).not.toBe(nameB.toLowerCase());
+    const online = await a.who();
+    expect(online).toContain(nameA);
+    expect(online).toContain(nameB);
+  });
+
+  it('[SESSION-6] [NAME-1] an invalid name gets ERR BAD_NAME HELLO, and the client may send HELLO again', async () => {
+    const observer = await suite.user();
+    const client = await suite.connect();
+    const stem = suite.name('s').slice(0, Math.max(1, suite.info.nameLen - 2));
+    const invalid = [
+      `9${stem}`.slice(0, suite.info.nameLen),
+      `-${stem}`.slice(0, suite.info.nameLen),
+      `_${stem}`.slice(0, suite.info.nameLen),
+      `${stem}.x`,
+      `${stem}!`,
+      `${stem}:x`,
+      `${stem}é`,
+      `é${stem}`,
+      'you',
+      'YOU',
+      'You',
+    ];
+    for (const name of invalid) client.send(`HELLO 1 ${name}`);
+    client.send('HELLO 1 :');
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies).toHaveLength(invalid.length + 1);
+    for (const reply of replies) expectErr(reply, 'BAD_NAME', 'HELLO');
+    const notices = await observer.barrier();
+    expect(notices.filter((m) => m.command === 'JOIN' && invalid.includes(m.params[0]!))).toEqual([]);
+    expect(await client.register(suite.name('ok'))).toBeDefined();
+  });
+
+  it('[SESSION-6] [NAME-2] a name in use, in any case, gets ERR NAME_IN_USE HELLO, and the client may send HELLO again', async () => {
+    const owner = await suite.user(suite.name('Ab'));
+    const taken = owner.name!;
+    const client = await suite.connect();
+    for (const name of [taken, taken.toLowerCase(), taken.toUpperCase()]) client.send(`HELLO 1 ${name}`);
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies).toHaveLength(3);
+    for (const reply of replies) expectErr(reply, 'NAME_IN_USE', 'HELLO');
+    const other = suite.name('cd');
+    expect(await client.register(other)).toBe(other);
+    expect((await owner.who()).filter((n) => n.toLowerCase() === taken.toLowerCase())).toEqual([taken]);
+  });
+
+  it('[SESSION-7] [PRES-4] before WELCOME only HELLO, PING, PONG and QUIT are accepted; NICK, SAY and WHO get ERR NOT_REGISTERED', async () => {
+    const observer = await suite.user();
+    const client = await suite.connect();
+    const text = `not registered ${suite.name('t')}`;
+    const nick = suite.name('n');
+    client.send(`NICK ${nick}`);
+    client.send(`SAY :${text}`);
+    client.send('WHO');
+    client.send('PONG nothing-to-answer');
+    client.send('PING p1');
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies).toHaveLength(4);
+    expectErr(replies[0], 'NOT_REGISTERED', 'NICK');
+    expectErr(replies[1], 'NOT_REGISTERED', 'SAY');
+    expectErr(replies[2], 'NOT_REGISTERED', 'WHO');
+    expect(replies[3]).toMatchObject({ command: 'PONG', params: ['p1'] });
+    const seen = await observer.barrier();
+    expect(seen.filter((m) => m.command === 'MSG' && m.params.at(-1) === text)).toEqual([]);
+    expect(about(seen, [nick])).toEqual([]);
+    expect(await observer.who()).not.toContain(nick);
+    // QUIT is accepted too.
+    client.send('QUIT');
+    const last = await client.untilClosed();
+    expect(repliesOf(client, last).map((m) => m.command)).toEqual(['BYE']);
+  });
+
+  it('[SESSION-8] a second HELLO gets ERR ALREADY_REGISTERED HELLO and changes nothing', async () => {
+    const observer = await suite.user();
+    const client = await suite.user();
+    await settle(observer);
+    const other = suite.name('o');
+    client.send(`HELLO 1 ${other}`);
+    client.send('HELLO 1');
+    client.send(`HELLO 999 ${other}`);
+    client.send(`HELLO 1 ${client.name!}`);
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies).toHaveLength(4);
+    for (const reply of replies) expectErr(reply, 'ALREADY_REGISTERED', 'HELLO');
+    const seen = about(await observer.barrier(), [client.name!, other]);
+    expect(seen).toEqual([]);
+    const online = await observer.who();
+    expect(online).toContain(client.name);
+    expect(online).not.toContain(other);
+  });
+});
+
+describe('command words and parameters', () => {
+  it('[LINE-1] command words are case-insensitive', async () => {
+    const peer = await suite.user();
+    const client = await suite.connect();
+    const name = suite.name('c');
+    client.send(`hello 1 ${name}`);
+    expect((await client.expect('WELCOME')).params[0]).toBe(name);
+    client.name = name;
+    client.send('say :lower');
+    client.send('Say :mixed');
+    client.send('sAY :other');
+    client.send('who');
+    client.send('pInG tok');
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies.filter((m) => m.command === 'ECHO').map((m) => m.params[4])).toEqual(['lower', 'mixed', 'other']);
+    expect(replies.some((m) => m.command === 'ENDWHO')).toBe(true);
+    expect(replies.filter((m) => m.command === 'PONG').map((m) => m.params)).toEqual([['tok']]);
+    const renamed = suite.name('r');
+    client.send(`NiCk ${renamed}`);
+    await client.expect((m) => m.command === 'NICK' && m.params[1] === renamed);
+    await peer.expect((m) => m.command === 'NICK' && m.params[1] === renamed);
+    client.send('qUiT');
+    expect((await client.untilClosed()).some((m) => m.command === 'BYE')).toBe(true);
+  });
+
+  it('[LINE-3] a trailing parameter means the same as a middle parameter with the same value', async () => {
+    const peer = await suite.user();
+    const client = await suite.connect();
+    const name = suite.name('t');
+    client.send(`HELLO :1`); // version as trailing, no name: a guest
+    const guest = (await client.expect('WELCOME')).params[0]!;
+    suite.remember(guest);
+    expect(guest).toMatch(/^guest-[0-9]+$/);
+    client.name = guest;
+    client.send(`NICK :${name}`);
+    expect((await client.expect('NICK')).params).toEqual([guest, name]);
+    client.name = name;
+    client.send('SAY word');
+    client.send('PING :tok2');
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies.map((m) => [m.command, m.params.at(-1)])).toEqual([
+      ['ECHO', 'word'],
+      ['PONG', 'tok2'],
+    ]);
+    const msg = await peer.expect((m) => m.command === 'MSG' && m.params[3] === name);
+    expect(msg.params[4]).toBe('word');
+  });
+
+  it('[LINE-3] [LINE-4] [MSG-2] the server writes a text as a trailing parameter whenever it must, and spaces in it are kept exactly', async () => {
+    const peer = await suite.user();
+    const client = await suite.user();
+    const texts = ['  leading and trailing  ', ':starts with a colon', '::', 'a :b: c', ' ', 'x'];
+    for (const text of texts) client.send(`   SAY    :${text}`);
+    const echoes = (await client.barrier()).filter((m) => m.command === 'ECHO');
+    expect(echoes.map((m) => m.params[4])).toEqual(texts);
+    const msgs = (await peer.barrier()).filter((m) => m.command === 'MSG' && m.params[3] === client.name);
+    expect(msgs.map((m) => m.params[4])).toEqual(texts);
+    for (const m of [...echoes, ...msgs]) expect(m.params).toHaveLength(5);
+  });
+
+  it('[LINE-4] spaces before the command and after the last middle parameter are not part of any parameter', async () => {
+    const client = await suite.connect();
+    const name = suite.name('s');
+    client.send(`    HELLO   1    ${name}    `);
+    expect((await client.expect((m) => m.command === 'WELCOME' || m.command === 'ERR')).params[0]).toBe(name);
+    client.name = name;
+    client.send('   PING    tok3   ');
+    expect(repliesOf(client, await client.barrier())).toMatchObject([{ command: 'PONG', params: ['tok3'] }]);
+  });
+
+  it('[LINE-5] [ERR-1] [ERR-2] a malformed or unknown command word gets ERR UNKNOWN_COMMAND, and the connection stays open', async () => {
+    for (const registered of [false, true]) {
+      const client = registered ? await suite.user() : await suite.connect();
+      const malformed = ['123', ':x', 'héllo', '*', 'x-y', 'SAY_X', 'HELLO1', '9SAY :hi'];
+      client.send('foo');
+      client.send('Frobnicate :with a text');
+      client.send('A'.repeat(33));
+      for (const line of malformed) client.send(line);
+      const replies = repliesOf(client, await client.barrier());
+      expect(replies).toHaveLength(3 + malformed.length);
+      expectErr(replies[0], 'UNKNOWN_COMMAND', 'FOO');
+      expectErr(replies[1], 'UNKNOWN_COMMAND', 'FROBNICATE');
+      expectErr(replies[2], 'UNKNOWN_COMMAND', '*');
+      for (const reply of replies.slice(3)) expectErr(reply, 'UNKNOWN_COMMAND', '*');
+      expect(client.isClosed).toBe(false);
+      if (!registered) expect(await client.register(suite.name('k'))).toBeDefined();
+    }
+  });
+
+  it('[LINE-6] [ERR-2] a line with too few or too many parameters gets ERR BAD_PARAMS and has no other effect', async () => {
+    const observer = await suite.user();
+    const client = await suite.user();
+    await settle(observer);
+    const newName = suite.name('p');
+    const lines: Array<[string, string]> = [
+      ['NICK', 'NICK'],
+      [`NICK ${newName} extra`, 'NICK'],
+      ['SAY', 'SAY'],
+      ['SAY two words', 'SAY'],
+      ['SAY one :two three', 'SAY'],
+      ['WHO everyone', 'WHO'],
+      ['PING', 'PING'],
+      ['PING a b', 'PING'],
+      ['PONG', 'PONG'],
+      ['PONG a b', 'PONG'],
+      ['QUIT a b', 'QUIT'],
+      ['QUIT a :b c', 'QUIT'],
+    ];
+    for (const [line] of lines) client.send(line);
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies).toHaveLength(lines.length);
+    replies.forEach((reply, i) => expectErr(reply, 'BAD_PARAMS', lines[i]![1]));
+    // No other effect: no message, no rename, no QUIT.
+    const seen = await observer.barrier();
+    expect(about(seen, [client.name!, newName])).toEqual([]);
+    expect(client.isClosed).toBe(false);
+    expect(await client.who()).toContain(client.name);
+
+    // In the greeting state too: HELLO with a bad count registers nothing.
+    const fresh = await suite.connect();
+    const name = suite.name('h');
+    fresh.send('HELLO');
+    fresh.send(`HELLO 1 ${name} extra`);
+    fresh.send('WHO');
+    const early = repliesOf(fresh, await fresh.barrier());
+    expect(early).toHaveLength(3);
+    expectErr(early[0], 'BAD_PARAMS', 'HELLO');
+    expectErr(early[1], 'BAD_PARAMS', 'HELLO');
+    expectErr(early[2], 'NOT_REGISTERED', 'WHO');
+    expect(about(await observer.barrier(), [name])).toEqual([]);
+  });
+});
+
+describe('names', () => {
+  it('[NAME-1] a name of letters, digits, - and _ that begins with a letter, up to NAMELEN characters, is accepted', async () => {
+    const max = suite.info.nameLen;
+    const full = suite.nameOfLength(max, 'N');
+    const mixed = `${suite.name('Q').slice(0, Math.max(1, max - 4))}-_9z`.slice(0, max);
+    for (const name of [full, mixed]) {
+      const client = await suite.connect();
+      expect(await client.register(name)).toBe(name);
+    }
+    // A one-letter name is valid; on a shared server it may be taken.
+    const single = await suite.connect();
+    const letter = 'qwxz'[Math.floor(Math.random() * 4)]!;
+    single.send(`HELLO 1 ${letter}`);
+    const reply = await single.expect((m) => m.command === 'WELCOME' || m.command === 'ERR');
+    if (reply.command === 'ERR') expectErr(reply, 'NAME_IN_USE', 'HELLO');
+    else {
+      suite.remember(reply.params[0]!);
+      expect(reply.params[0]).toBe(letter);
+    }
+  });
+
+  it('[NAME-1] [LIMIT-5] a name one character over NAMELEN gets BAD_NAME and is never truncated', async () => {
+    const observer = await suite.user();
+    const long = suite.nameOfLength(suite.info.nameLen + 1, 'L');
+    const cut = long.slice(0, suite.info.nameLen);
+    const client = await suite.connect();
+    client.send(`HELLO 1 ${long}`);
+    expectErr(await client.expect('ERR'), 'BAD_NAME', 'HELLO');
+    await client.register(suite.name('m'));
+    client.send(`NICK ${long}`);
+    const replies = repliesOf(client, await client.barrier());
+    expect(replies).toHaveLength(1);
+    expectErr(replies[0], 'BAD_NAME', 'NICK');
+    expect(about(await observer.barrier(), [long, cut])).toEqual([]);
+    const online = await observer.who();
+    expect(online).not.toContain(cut);
+    expect(online).toContain(client.name);
+  });
+
+  it('[NAME-2] names are unique without regard to case and shown in the case their owner chose', async () => {
+    const observer = await suite.user();
+    const chosen = `MiX${suite.name('e')}`.slice(0, suite.info.nameLen);
+    const owner = await suite.user(chosen);
+    expect(owner.name).toBe(chosen);
+    expect((await observer.expect((m) => m.command === 'JOIN' && m.params[0]!.toLowerCase() === chosen.toLowerCase())).params[0]).toBe(chosen);
+    const online = await observer.who();
+    expect(online).toContain(chosen);
+    expect(online).not.toContain(chosen.toLowerCase());
+    owner.send('SAY :case');
+    expect((await observer.expect((m) => m.command === 'MSG' && m.params[4] === 'case')).params[3]).toBe(chosen);
+    // Another client cannot take it in another case, by HELLO or by NICK.
+    const other = await suite.user();
+    other.send(`NICK ${chosen.toLowerCase()}`);
+    other.send(`NICK ${chosen.toUpperCase()}`);
+    const replies = repliesOf(other, await other.barrier());
+    expect(replies).toHaveLength(2);
+    for (const reply of replies) expectErr(reply, 'NAME_IN_USE', 'NICK');
+  });
+
+  it('[NAME-3] NICK renames: every registered client, the renamed one included, gets NICK <old> <new>; the old name is free and the new one taken', async () => {
+    const [client, peer] = await suite.users(2);
+    const old = client!.name!;
+    const renamed = suite.name('r');
+    client!.send(`NICK ${renamed}`);
+    expect((await client!.expect('NICK')).params).toEqual([old, renamed]);
+    expect((await peer!.expect((m) => m.command === 'NICK' && m.params[0] === old)).params).toEqual([old, renamed]);
+    client!.name = renamed;
+    const online = await peer!.who();
+    expect(online).toContain(renamed);
+    expect(online).not.toContain(old);
+    // The old name is free at once, the new one is taken.
+    const reuse = await suite.connect();
+    expect(await reuse.register(old)).toBe(old);
+    const clash = await suite.connect();
+    clash.send(`HELLO 1 ${renamed}`);
+    expectErr(await clash.expect('ERR'), 'NAME_IN_USE', 'HELLO');
+    // Messages carry the new name.
+    client!.send('SAY :after rename');
+    expect((await peer!.expect((m) => m.command === 'MSG' && m.params[4] === 'after rename')).params[3]).toBe(renamed);
+  });
+
+  it('[NAME-3] [NAME-1] NICK to an invalid or taken name gets ERR BAD_NAME NICK or ERR NAME_IN_USE NICK and changes nothing', async () => {
+    const [client, peer] = await suite.users(2);
+    const bad = [`9${suite.name('x')}`, 'you', 'YoU', `${suite.name('y')}!`, suite.nameOfLength(suite.info.nameLen + 1)];
+    for (const name of bad) client!.send(`NICK ${name}`);
+    client!.send('NICK :');
+    client!.send(`NICK ${peer!.name!}`);
+    client!.send(`NICK ${peer!.name!.toUpperCase()}`);
+    const replies = repliesOf(client!, await client!.barrier());
+    expect(replies).toHaveLength(bad.length + 3);
+    for (const reply of replies.slice(0, bad.length + 1)) expectErr(reply, 'BAD_NAME', 'NICK');
+    for (const reply of replies.slice(bad.length + 1)) expectErr(reply, 'NAME_IN_USE', 'NICK');
+    const seen = (await peer!.barrier()).filter((m) => m.command === 'NICK');
+    expect(about(seen, [client!.name!, peer!.name!])).toEqual([]);
+    const online = await peer!.who();
+    expect(online).toContain(client!.name);
+    expect(online).toContain(peer!.name);
+  });
+
+  it('[NAME-4] a change of case only is allowed and announced; NICK to exactly the current name is ignored without a reply', async () => {
+    const [client, peer] = await suite.users(2);
+    const old = client!.name!;
+    const recased = old.toUpperCase() === old ? old.toLowerCase() : old.toUpperCase();
+    suite.remember(recased);
+    client!.send(`NICK ${recased}`);
+    expect((await client!.expect('NICK')).params).toEqual([old, recased]);
+    expect((await peer!.expect((m) => m.command === 'NICK' && m.params[0] === old)).params).toEqual([old, recased]);
+    client!.name = recased;
+    client!.send(`NICK ${recased}`);
+    expect(repliesOf(client!, await client!.barrier())).toEqual([]);
+    expect((await peer!.barrier()).filter((m) => m.command === 'NICK' && m.params.includes(recased))).toEqual([]);
+    expect(await peer!.who()).toContain(recased);
+  });
+});
+
+describe('WHO', () => {
+  it('[PRES-3] WHO answers one USER per registered client, itself included, ordered without regard to case, then ENDWHO <count>', async () => {
+    const stem = suite.name('w').slice(0, suite.info.nameLen - 2);
+    const chosen = [`b${stem}`, `A${stem}`, `B2${stem}`, `c${stem}`, `a1${stem}`].map((n) => n.slice(0, suite.info.nameLen));
+    for (const n of chosen) suite.remember(n);
+    const clients = [];
+    for (const name of chosen) clients.push(await suite.user(name));
+    const unregistered = await suite.connect();
+    unregistered.send(`HELLO 999 Z${stem}`);
+    const asker = clients[2]!;
+    asker.send('WHO');
+    const lines: string[] = [];
+    const end = await asker.expect((m) => {
+      if (m.command === 'USER') lines.push(m.params[0]!);
+      return m.command === 'ENDWHO';
+    });
+    expect(end.params).toEqual([String(lines.length)]);
+    const mine = lines.filter((n) => chosen.includes(n));
+    const expected = [...chosen].sort((x, y) => (x.toLowerCase() < y.toLowerCase() ? -1 : 1));
+    expect(mine).toEqual(expected);
+    expect(isSortedIgnoringCase(lines)).toBe(true);
+    expect(new Set(lines.map((n) => n.toLowerCase())).size).toBe(lines.length);
+    expect(lines).not.toContain(`Z${stem}`);
+    if (suite.own) expect(suite.foreign(lines)).toEqual([]);
+  });
+});
