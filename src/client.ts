@@ -1,12 +1,14 @@
 /**
- * `npx tsx src/client.ts [--host h] [--port p] [--name n]`: the linechat
- * terminal client. This file only wires options, connection and terminal
- * together and turns the outcome into an exit code: 0 after the user quits,
- * 1 when the connection fails or the server goes away, 2 for bad options.
+ * `npx tsx src/client.ts [--host h] [--port p] [--name n] [--no-reconnect]`:
+ * the linechat terminal client. This file only wires options, the
+ * reconnecting supervisor and the terminal together and turns the outcome
+ * into an exit code: 0 after the user quits with every message acknowledged,
+ * 1 when the first connection fails, the server goes away for good or a
+ * message may not have arrived, 2 for bad options.
  */
-import { ChatConnection } from './client/connection.ts';
 import { ConnectError } from './client/events.ts';
 import { CLIENT_USAGE, OptionError, parseClientArgs } from './client/options.ts';
+import { ChatSupervisor } from './client/reconnect.ts';
 import { ChatTerminal } from './client/terminal.ts';
 
 async function main(): Promise<number> {
@@ -23,14 +25,15 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const connection = new ChatConnection(parsed.options);
-  const terminal = new ChatTerminal(connection, {
+  const client = new ChatSupervisor(parsed.options);
+  const terminal = new ChatTerminal(client, {
     input: process.stdin,
     output: process.stdout,
     interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
   });
   try {
-    await connection.open();
+    // Only the first connection can fail like this; later drops reconnect.
+    await client.start();
   } catch (error) {
     if (!(error instanceof ConnectError)) throw error;
     process.stderr.write(`${error.message}\n`);

@@ -4,8 +4,10 @@
  * It does the protocol work a person should never see: the greeting and
  * HELLO handshake (with a fall-back to a server-chosen name), the first WHO,
  * answering PING ([CLIENT-5]) and noticing a close at once ([CLIENT-3]). It
- * knows nothing about terminals, so a later reconnecting supervisor can open
- * a fresh ChatConnection and feed the same UI.
+ * knows nothing about terminals, and never outlives its socket: the
+ * reconnecting supervisor (reconnect.ts) opens a fresh ChatConnection after
+ * a drop and feeds the same UI, and reads `pending` of the dead one to tell
+ * which SAYs were never confirmed.
  *
  * Every request the server will answer goes into a RequestQueue, which is
  * how a rejected SAY or NICK is reported with the text it was about, and how

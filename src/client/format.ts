@@ -3,7 +3,7 @@
  * Every piece of received text goes through `sanitize` here, so no caller
  * can forget it ([CLIENT-1]).
  */
-import type { ClientEvent, CloseCause } from './events.ts';
+import type { ClientEvent, CloseCause, SessionEvent } from './events.ts';
 import { sanitize } from './sanitize.ts';
 
 const s = sanitize;
@@ -78,6 +78,48 @@ export function formatClosed(cause: CloseCause, reason: string): string[] {
     case 'failed':
       return [`Could not join the chat: ${s(reason)}`];
   }
+}
+
+/** The lines a session event prints: connection events as above, plus what reconnection reports. */
+export function formatSessionEvent(event: SessionEvent): string[] {
+  switch (event.type) {
+    case 'disconnected':
+      return formatClosed(event.cause, event.reason);
+    case 'unconfirmed':
+      return event.texts.map((text) => `! Not confirmed before the connection dropped: ${s(text)}`);
+    case 'reconnecting':
+      return [`* Reconnecting in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})…`];
+    case 'attempt-failed':
+      return [`* Could not reconnect: ${s(event.reason)}`];
+    case 'reconnected': {
+      const { name, wanted } = event;
+      const first =
+        wanted === undefined || wanted === name
+          ? `* Reconnected as ${s(name)}.`
+          : `* Reconnected as ${s(name)}: the name ${s(wanted)} was not available. Type /nick ${s(wanted)} to try again.`;
+      return [first, formatUsers(event.users)];
+    }
+    case 'queued':
+      return [`* Not connected; your message will be sent when the connection is back (${event.count} queued).`];
+    case 'refused': {
+      const max = event.limit === 'lines' ? `${event.max} messages` : formatBytes(event.max);
+      return [`! Not connected and the queue is full (at most ${max}); not sent: ${s(event.text)}`];
+    }
+    case 'flushed':
+      return [`* Sending ${event.count} queued ${event.count === 1 ? 'message' : 'messages'}.`];
+    case 'gave-up':
+      return [`! The server did not come back within ${event.afterMs / 1000} s; giving up.`];
+    case 'unsent':
+      return event.texts.map((text) => `! Not sent: ${s(text)}`);
+    case 'ended':
+      return [];
+    default:
+      return formatEvent(event);
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
 // East Asian Wide and Fullwidth blocks (Unicode EastAsianWidth.txt, W and

@@ -5,26 +5,46 @@
  */
 import { parseArgs } from 'node:util';
 import { nameProblem } from '../protocol/names.ts';
+import { DEFAULT_RECONNECT_TIMEOUT_MS } from './backoff.ts';
 
 export interface ClientOptions {
   readonly host: string;
   readonly port: number;
   /** Undefined lets the server assign a guest name ([SESSION-4]). */
   readonly name: string | undefined;
+  /** Reconnect when the connection drops ([CLIENT-6]); false exits 1 instead. */
+  readonly reconnect: boolean;
+  /** After end of input, how long to wait for the server to come back ([CLIENT-10]). */
+  readonly reconnectTimeoutMs: number;
 }
 
 export type ParsedClientArgs =
   | { readonly command: 'help' }
   | { readonly command: 'run'; readonly options: ClientOptions };
 
-export const DEFAULT_CLIENT_OPTIONS: ClientOptions = Object.freeze({ host: '127.0.0.1', port: 4444, name: undefined });
+export const DEFAULT_CLIENT_OPTIONS: ClientOptions = Object.freeze({
+  host: '127.0.0.1',
+  port: 4444,
+  name: undefined,
+  reconnect: true,
+  reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
+});
 
 export class OptionError extends Error {
   override readonly name = 'OptionError';
 }
 
-type Field = 'host' | 'port' | 'name';
-const ENV: Record<Field, string> = { host: 'LINECHAT_HOST', port: 'LINECHAT_PORT', name: 'LINECHAT_NAME' };
+type Field = 'host' | 'port' | 'name' | 'reconnectTimeoutMs';
+const ENV: Record<Field, string> = {
+  host: 'LINECHAT_HOST',
+  port: 'LINECHAT_PORT',
+  name: 'LINECHAT_NAME',
+  reconnectTimeoutMs: 'LINECHAT_RECONNECT_TIMEOUT',
+};
+const FLAG: Record<Field, string> = { host: '--host', port: '--port', name: '--name', reconnectTimeoutMs: '--reconnect-timeout' };
+const NO_RECONNECT_ENV = 'LINECHAT_NO_RECONNECT';
+/** setTimeout cannot wait longer than 2^31-1 ms; a day is more than anyone needs. */
+const MAX_RECONNECT_TIMEOUT_S = 86_400;
 
 export const CLIENT_USAGE = `Usage: npx tsx src/client.ts [options]
 
@@ -35,9 +55,17 @@ Options:
   --port <port>   server TCP port, 1-65535 (default 4444; env LINECHAT_PORT)
   --name <name>   name to join with; without it the server picks a guest
                   name (env LINECHAT_NAME)
+  --no-reconnect  exit with status 1 when the connection drops, instead of
+                  reconnecting (env LINECHAT_NO_RECONNECT=1)
+  --reconnect-timeout <seconds>
+                  at end of input, how long to wait for a lost server to
+                  come back before giving up with status 1 (default 60;
+                  env LINECHAT_RECONNECT_TIMEOUT)
   -h, --help      show this help
 
 Type 'exit' or /quit to leave, /help for the chat commands.
+When the connection drops, the client reconnects by itself and takes its
+name back; messages typed meanwhile are sent once it is back.
 With stdin not a terminal, every input line is sent and the client quits
 at end of input once the server has acknowledged everything sent.`;
 
@@ -62,7 +90,23 @@ function name(value: string, source: string): string {
   return value;
 }
 
-const CHECK: { [F in Field]: (value: string, source: string) => ClientOptions[F] } = { host, port, name };
+function seconds(value: string, source: string): number {
+  const n = /^[0-9]{1,6}(\.[0-9]{1,3})?$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 0 && n <= MAX_RECONNECT_TIMEOUT_S)) {
+    throw new OptionError(`${source} must be a number of seconds from 0 to ${MAX_RECONNECT_TIMEOUT_S}, got ${JSON.stringify(value)}`);
+  }
+  return Math.round(n * 1000);
+}
+
+function flag(value: string, source: string): boolean {
+  const word = value.toLowerCase();
+  if (['1', 'true', 'yes'].includes(word)) return true;
+  if (['0', 'false', 'no'].includes(word)) return false;
+  throw new OptionError(`${source} must be 1 or 0, got ${JSON.stringify(value)}`);
+}
+
+const CHECK: { [F in Field]: (value: string, source: string) => ClientOptions[F] } = { host, port, name, reconnectTimeoutMs: seconds };
+const FIELD_OF_OPTION: Record<string, Field> = { host: 'host', port: 'port', name: 'name', 'reconnect-timeout': 'reconnectTimeoutMs' };
 
 export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedClientArgs {
   // Parsed non-strictly and checked here, so that every complaint can name
@@ -76,20 +120,25 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       host: { type: 'string' },
       port: { type: 'string' },
       name: { type: 'string' },
+      'reconnect-timeout': { type: 'string' },
+      'no-reconnect': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const given: Partial<Record<Field, string>> = {};
   let help = false;
+  let noReconnect = false;
   for (const token of tokens) {
     if (token.kind === 'positional') throw new OptionError(`unexpected argument ${JSON.stringify(token.value)}`);
     if (token.kind !== 'option') continue;
-    if (token.name === 'help') {
+    const field = FIELD_OF_OPTION[token.name];
+    if (token.name === 'help' || token.name === 'no-reconnect') {
       if (token.value !== undefined) throw new OptionError(`${token.rawName} takes no value`);
-      help = true;
-    } else if (token.name === 'host' || token.name === 'port' || token.name === 'name') {
+      if (token.name === 'help') help = true;
+      else noReconnect = true;
+    } else if (field !== undefined) {
       if (token.value === undefined) throw new OptionError(`${token.rawName} needs a value`);
-      given[token.name] = token.value;
+      given[field] = token.value;
     } else {
       throw new OptionError(`unknown option ${token.rawName}`);
     }
@@ -97,13 +146,21 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (help) return { command: 'help' };
 
   const resolve = <F extends Field>(field: F): ClientOptions[F] => {
-    const flag = given[field];
-    if (flag !== undefined) return CHECK[field](flag, `--${field}`);
+    const value = given[field];
+    if (value !== undefined) return CHECK[field](value, FLAG[field]);
     const fromEnv = env[ENV[field]];
     // An empty variable counts as unset, as is usual in shells.
     if (fromEnv !== undefined && fromEnv !== '') return CHECK[field](fromEnv, ENV[field]);
     return DEFAULT_CLIENT_OPTIONS[field];
   };
-  const options: ClientOptions = Object.freeze({ host: resolve('host'), port: resolve('port'), name: resolve('name') });
+  const noReconnectEnv = env[NO_RECONNECT_ENV];
+  const reconnect = !(noReconnect || (noReconnectEnv !== undefined && noReconnectEnv !== '' && flag(noReconnectEnv, NO_RECONNECT_ENV)));
+  const options: ClientOptions = Object.freeze({
+    host: resolve('host'),
+    port: resolve('port'),
+    name: resolve('name'),
+    reconnect,
+    reconnectTimeoutMs: resolve('reconnectTimeoutMs'),
+  });
   return { command: 'run', options };
 }

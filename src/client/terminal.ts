@@ -11,14 +11,17 @@
  * Piped: no prompt and no escape sequences; one output line per event. At
  * end of input the client waits until the server has answered everything
  * sent, then quits, so `printf 'hi\n' | linechat` delivers "hi" for sure.
+ *
+ * Input stays open while the supervisor reconnects: what is typed then is
+ * queued by the supervisor, and this side only shows what it reports.
  */
 import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import { stripVTControlCharacters } from 'node:util';
 import { nameProblem } from '../protocol/names.ts';
-import type { ChatConnection } from './connection.ts';
-import type { ClientEvent } from './events.ts';
-import { CONNECTED_LINES, echoedRows, formatEvent } from './format.ts';
+import type { SessionEvent } from './events.ts';
+import { CONNECTED_LINES, echoedRows, formatSessionEvent } from './format.ts';
 import { HELP_LINES, interpret, type Action } from './input.ts';
+import type { ChatSupervisor } from './reconnect.ts';
 import { sanitize } from './sanitize.ts';
 
 export const PROMPT = 'You: ';
@@ -31,7 +34,7 @@ export interface TerminalIO {
 }
 
 export class ChatTerminal {
-  readonly #connection: ChatConnection;
+  readonly #client: ChatSupervisor;
   readonly #io: TerminalIO;
   #rl: Interface | undefined;
   /** The prompt is on screen, so printing must go above it. */
@@ -41,14 +44,18 @@ export class ChatTerminal {
   #resolveDone!: (code: number) => void;
   readonly #done: Promise<number>;
 
-  constructor(connection: ChatConnection, io: TerminalIO) {
-    this.#connection = connection;
+  constructor(client: ChatSupervisor, io: TerminalIO) {
+    this.#client = client;
     this.#io = io;
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
-    connection.subscribe((event) => this.#onEvent(event));
+    client.subscribe((event) => this.#onEvent(event));
   }
 
-  /** Runs until the session ends; resolves with the exit code (0 after a quit, 1 when the server went away). */
+  /**
+   * Runs until the session ends; resolves with the exit code: 0 after the
+   * user left with every message acknowledged, 1 when the server went away
+   * for good or some message may not have arrived.
+   */
   run(): Promise<number> {
     this.#print(CONNECTED_LINES);
     return this.#done;
@@ -58,18 +65,18 @@ export class ChatTerminal {
   leave(reason = ''): void {
     if (this.#finished) return;
     if (this.#leaving) {
-      void this.#connection.close();
+      this.#client.close();
       return;
     }
     this.#leaving = true;
     this.#stopInput();
-    void this.#connection.quit(reason);
+    this.#client.quit(reason);
   }
 
-  #onEvent(event: ClientEvent): void {
-    this.#print(formatEvent(event));
+  #onEvent(event: SessionEvent): void {
+    this.#print(formatSessionEvent(event));
     if (event.type === 'ready') this.#startInput();
-    else if (event.type === 'closed') this.#finish(event.cause === 'quit' ? 0 : 1);
+    else if (event.type === 'ended') this.#finish(event.left && event.undelivered === 0 ? 0 : 1);
   }
 
   #startInput(): void {
@@ -94,7 +101,7 @@ export class ChatTerminal {
       if (this.#leaving || this.#finished) return;
       // End of input (Ctrl+D, or the end of a pipe): deliver, then quit.
       this.#leaving = true;
-      void this.#connection.settled().then(() => this.#connection.quit(''));
+      this.#client.endOfInput();
     });
     if (interactive) {
       rl.prompt();
@@ -112,24 +119,27 @@ export class ChatTerminal {
   }
 
   #act(action: Action): void {
-    if (this.#leaving || this.#finished || !this.#connection.isReady) return;
-    const connection = this.#connection;
+    if (this.#leaving || this.#finished) return;
+    const client = this.#client;
     switch (action.kind) {
       case 'nothing':
         return;
       case 'say':
-        connection.say(action.text);
-        return;
+        // Sent, or queued while disconnected; the supervisor reports which.
+        return client.say(action.text);
       case 'quit':
         return this.leave(action.reason);
       case 'nick': {
-        const problem = nameProblem(action.name, connection.nameLimit);
+        const problem = nameProblem(action.name, client.nameLimit);
         if (problem !== undefined) return this.#print([`! ${problem}`]);
-        if (!connection.nick(action.name)) this.#print([`* You are already ${sanitize(action.name)}`]);
+        const outcome = client.nick(action.name);
+        if (outcome === 'same') this.#print([`* You are already ${sanitize(action.name)}`]);
+        else if (outcome === 'offline') this.#print([notConnected('/nick')]);
         return;
       }
       case 'who':
-        return connection.who();
+        if (!client.who()) this.#print([notConnected('/who')]);
+        return;
       case 'help':
         return this.#print(HELP_LINES);
       case 'usage':
@@ -187,4 +197,9 @@ export class ChatTerminal {
     this.#stopInput();
     this.#resolveDone(code);
   }
+}
+
+/** Commands are not queued: a /who answered minutes later, or a rename into a changed room, would mislead. */
+function notConnected(command: string): string {
+  return `! Not connected; ${command} was not sent. Try again when the connection is back.`;
 }

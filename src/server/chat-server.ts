@@ -30,6 +30,8 @@ export class ChatServer {
   #nextId = 1;
   #stopped: Promise<void> | undefined;
   readonly #sessions = new Set<Session>();
+  /** Sockets refused over a connection limit, until they close. */
+  readonly #refused = new Map<Socket, Promise<void>>();
   readonly #server: Server;
   readonly #hub: Hub;
   readonly #flusher = new Flusher();
@@ -141,11 +143,19 @@ export class ChatServer {
     const deadline = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#options.shutdownMs);
     });
-    await Promise.race([Promise.all(sessions.map((s) => s.connection.closed)), deadline]);
+    // Refused sockets hold the listener open too, until they close.
+    const refused = [...this.#refused.values()];
+    await Promise.race([Promise.all([...sessions.map((s) => s.connection.closed), ...refused]), deadline]);
     clearTimeout(timer);
     const stragglers = [...this.#sessions];
     for (const session of stragglers) session.connection.destroy();
-    await Promise.all([listenerClosed, ...stragglers.map((s) => s.connection.closed)]);
+    const refusedStragglers = [...this.#refused];
+    for (const [socket] of refusedStragglers) socket.destroy();
+    await Promise.all([
+      listenerClosed,
+      ...stragglers.map((s) => s.connection.closed),
+      ...refusedStragglers.map(([, closed]) => closed),
+    ]);
     this.#state = ServerState.Stopped;
   }
 
@@ -209,9 +219,18 @@ export class ChatServer {
     this.#log(`Refused ${socket.remoteAddress}:${socket.remotePort}: ${why}`);
     socket.on('error', () => socket.destroy());
     socket.end(serverLine.error('TOO_MANY_CONNECTIONS', '*', why));
-    // A peer that never reads must not hold the socket open.
+    // A peer that never reads must not hold the socket open, nor hold up shutdown.
     const linger = setTimeout(() => socket.destroy(), this.#options.lingerMs);
-    socket.once('close', () => clearTimeout(linger));
+    this.#refused.set(
+      socket,
+      new Promise((resolve) =>
+        socket.once('close', () => {
+          clearTimeout(linger);
+          this.#refused.delete(socket);
+          resolve();
+        }),
+      ),
+    );
   }
 
   #fail(session: Session, code: ErrorCode, detail: string): void {

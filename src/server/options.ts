@@ -101,6 +101,8 @@ function decimal(min: number, max: number, scale = 1): Parse<number> {
 }
 
 const seconds = (min: number, max: number) => decimal(min, max, 1000);
+/** The most bytes one socket read delivers (libuv's read buffer). */
+const READ_SIZE = 65_536;
 const d = DEFAULT_OPTIONS;
 
 /** Every option: its flag (the key), its environment variable and how to read it. */
@@ -184,6 +186,12 @@ function resolve(v: Values): ServerOptions {
   if (sendQueue < 4 * (limits.line + SERVER_LINE_OVERHEAD)) {
     throw new OptionError(`--max-sendq (${sendQueue}) must be at least 4 × (--max-line + ${SERVER_LINE_OVERHEAD}) = ${4 * (limits.line + SERVER_LINE_OVERHEAD)}`);
   }
+  const inputQueue = v['max-input'] ?? d.inputQueue;
+  // Flood control holds what one read brought (64 KiB) and a line begun
+  // before it; a smaller bound would cut off a client that only waits.
+  if (inputQueue < limits.line + READ_SIZE) {
+    throw new OptionError(`--max-input (${inputQueue}) must be at least --max-line + ${READ_SIZE} = ${limits.line + READ_SIZE}`);
+  }
   return Object.freeze({
     ...d,
     host: v.host ?? d.host,
@@ -193,7 +201,7 @@ function resolve(v: Values): ServerOptions {
     sendQueue,
     floodBurst: v['flood-burst'] ?? d.floodBurst,
     floodRate: v['flood-rate'] ?? d.floodRate,
-    inputQueue: v['max-input'] ?? d.inputQueue,
+    inputQueue,
     pingIntervalMs: v['ping-interval'] ?? d.pingIntervalMs,
     pingTimeoutMs: v['ping-timeout'] ?? d.pingTimeoutMs,
     registerTimeoutMs: v['register-timeout'] ?? d.registerTimeoutMs,

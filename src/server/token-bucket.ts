@@ -30,12 +30,19 @@ export class TokenBucket {
   waitMs(now: number): number {
     if (this.rate === 0) return 0;
     this.#refill(now);
-    return this.#tokens >= 1 ? 0 : Math.ceil(((1 - this.#tokens) * 1000) / this.rate);
+    if (this.#tokens >= 1) return 0;
+    // A clock that went back first has to catch up with the time already credited.
+    return Math.max(0, this.#updated - now) + Math.ceil(((1 - this.#tokens) * 1000) / this.rate);
   }
 
+  /**
+   * Credits the time since the last refill. A clock that goes backwards
+   * (Date.now after an NTP step) credits nothing, and the time already
+   * credited is not credited again when it catches up.
+   */
   #refill(now: number): void {
-    const elapsed = Math.max(0, now - this.#updated);
-    this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.rate) / 1000);
+    if (!(now > this.#updated)) return;
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#updated) * this.rate) / 1000);
     this.#updated = now;
   }
 }

@@ -22,6 +22,9 @@
  *   Nothing is dropped. A timer resumes when the next token is due.
  * - Only when the inbox holds more than `inputQueue` bytes (one read can
  *   bring many lines) is the connection ended as a flood.
+ * - The peer's FIN comes after every line it sent: held lines are delivered
+ *   first, then `ended({kind: 'eof'})`. The write side stays open for their
+ *   replies until the owner calls `close()`.
  */
 import type { Socket } from 'node:net';
 import { LineFramer, type FramerLimits } from '../protocol/framer.ts';
@@ -111,6 +114,8 @@ export class Connection {
   #inbox: Input[] = [];
   #inboxBytes = 0;
   #resume: NodeJS.Timeout | undefined;
+  /** The peer's FIN arrived while lines were held; reported once they are delivered. */
+  #eofHeld = false;
   readonly #bucket: TokenBucket;
   readonly #policy: TransportPolicy;
   readonly #framer: LineFramer;
@@ -140,6 +145,10 @@ export class Connection {
       overflow: () => this.#end({ kind: 'overflow' }),
     });
     socket.setNoDelay(true);
+    // Node would end the write side one tick after the peer's FIN, before
+    // the replies to lines still held by flood control are written; close()
+    // ends it instead.
+    socket.allowHalfOpen = true;
     // Input keeps being read (and ignored) while closing, so the peer's FIN
     // is seen and the socket closes promptly.
     socket.on('data', (chunk: Buffer) => {
@@ -150,7 +159,10 @@ export class Connection {
       this.#blocked = false;
       this.flush();
     });
-    socket.on('end', () => this.#end({ kind: 'eof' }));
+    socket.on('end', () => {
+      if (this.#inbox.length > 0) this.#eofHeld = true;
+      else this.#end({ kind: 'eof' });
+    });
     socket.on('error', (error) => this.#end({ kind: 'error', error }));
     this.#closed = new Promise((resolve) => {
       socket.once('close', () => {
@@ -235,7 +247,9 @@ export class Connection {
       this.#inboxBytes -= typeof input === 'number' ? 0 : input.length;
       this.#deliver(input);
     }
-    if (this.#live) this.socket.resume();
+    if (!this.#live) return;
+    if (this.#eofHeld) this.#end({ kind: 'eof' });
+    else this.socket.resume();
   };
 
   #dropInbox(): void {

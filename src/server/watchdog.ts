@@ -62,7 +62,10 @@ export class Watchdog {
     const lastSeen = this.#options.lastSeen();
     const { idleMs, timeoutMs } = this.#options;
     if (this.#phase === WatchdogPhase.Pinged) {
-      if (lastSeen <= this.#pingedAt) {
+      // The PING went out after at least idleMs of silence, so input stamped
+      // at #pingedAt itself came after it: a loopback PONG often arrives
+      // within the same millisecond.
+      if (lastSeen < this.#pingedAt) {
         this.stop();
         this.#actions.expire();
         return;

@@ -21,8 +21,8 @@ const fakes: FakeServer[] = [];
 let target: Target;
 let pool: ClientPool;
 
-function runClient(args: readonly string[]): ClientProgram {
-  const program = startClientProgram(args);
+function runClient(args: readonly string[], env: NodeJS.ProcessEnv = {}): ClientProgram {
+  const program = startClientProgram(args, env);
   programs.push(program);
   return program;
 }
@@ -173,10 +173,10 @@ describe('client program against the server', () => {
     expect(msg.params[4]).toBe('after');
   }, TIMEOUT);
 
-  itOwnServer('[CLIENT-3] [SHUT-1] says so at once and exits 1 when the server shuts down', async () => {
+  itOwnServer('[CLIENT-3] [SHUT-1] with --no-reconnect says so at once and exits 1 when the server shuts down', async () => {
     const server: ServerProcess = await startServer();
     try {
-      const program = runClient(['--host', server.host, '--port', String(server.port), '--name', 'alice']);
+      const program = runClient(['--host', server.host, '--port', String(server.port), '--name', 'alice', '--no-reconnect']);
       await program.waitFor(/^You are alice\. /);
       await server.stop();
       await program.waitFor(/^\* Server is shutting down/);
@@ -187,14 +187,15 @@ describe('client program against the server', () => {
     }
   }, TIMEOUT);
 
-  itOwnServer('[CLIENT-3] exits 1 at once when the server process dies', async () => {
+  itOwnServer('[CLIENT-3] with LINECHAT_NO_RECONNECT=1 exits 1 at once when the server process dies', async () => {
     const server: ServerProcess = await startServer();
     try {
-      const program = runClient(['--host', server.host, '--port', String(server.port)]);
+      const program = runClient(['--host', server.host, '--port', String(server.port)], { LINECHAT_NO_RECONNECT: '1' });
       await program.waitFor(/^You are guest-\d+\. /);
       server.child.kill('SIGKILL');
       await program.waitFor(/^(Disconnected from the server\.|Connection lost: .+)$/);
       expect((await program.exited).code).toBe(1);
+      expect(program.lines.some((l) => l.startsWith('* Reconnecting'))).toBe(false);
     } finally {
       await server.stop();
     }
@@ -226,7 +227,7 @@ describe('client program options and connection errors', () => {
 describe('client program against a scripted server', () => {
   it('[CLIENT-1] prints escape sequences, C1 and bidi controls in names and texts harmlessly', async () => {
     const fake = await fakeServer();
-    const program = runClient(['--port', String(fake.port), '--name', 'alice']);
+    const program = runClient(['--port', String(fake.port), '--name', 'alice', '--no-reconnect']);
     const peer = await fake.accept();
     peer.send('LINECHAT 1 ev\u001b[2Jil LINE=2048 READCAP=16384 NAMELEN=24 :\u001b]0;title\u0007');
     await peer.expect('HELLO 1 alice');
@@ -337,9 +338,9 @@ describe('client program against a scripted server', () => {
     expect(shown.join('')).toBe(sent);
   }, TIMEOUT);
 
-  it('[CLIENT-3] reports a reset connection at once and exits 1', async () => {
+  it('[CLIENT-3] with --no-reconnect reports a reset connection at once and exits 1', async () => {
     const fake = await fakeServer();
-    const program = runClient(['--port', String(fake.port)]);
+    const program = runClient(['--port', String(fake.port), '--no-reconnect']);
     const peer = await fake.accept();
     peer.behave();
     peer.greet();

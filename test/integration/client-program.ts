@@ -77,18 +77,27 @@ export class ClientProgram {
     return `stdout:\n${this.lines.join('\n')}\nstderr:\n${this.stderr}`;
   }
 
+  /** SIGKILL works on a stopped (SIGSTOP) process too, so this is safe in any teardown. */
   async kill(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
     await this.exited;
   }
 }
 
-/** Starts `src/client.ts` with `args`; stdin, stdout and stderr are pipes. */
-export function startClientProgram(args: readonly string[]): ClientProgram {
+/** Starts `src/client.ts` with `args` (and `env` on top of a clean environment); stdin, stdout and stderr are pipes. */
+export function startClientProgram(args: readonly string[], env: NodeJS.ProcessEnv = {}): ClientProgram {
   const child = spawn(process.execPath, tsxArgs(CLIENT_ENTRY, args), {
     stdio: ['pipe', 'pipe', 'pipe'],
     // Empty counts as unset, so a developer's own settings cannot leak in.
-    env: { ...process.env, LINECHAT_HOST: '', LINECHAT_PORT: '', LINECHAT_NAME: '' },
+    env: {
+      ...process.env,
+      LINECHAT_HOST: '',
+      LINECHAT_PORT: '',
+      LINECHAT_NAME: '',
+      LINECHAT_NO_RECONNECT: '',
+      LINECHAT_RECONNECT_TIMEOUT: '',
+      ...env,
+    },
   });
   return new ClientProgram(child);
 }

@@ -143,9 +143,10 @@ export class FakeServer {
     });
   }
 
-  static async start(): Promise<FakeServer> {
+  /** Listens on `port`, or a free one; a given port lets a test "restart" a server where clients expect it. */
+  static async start(port = 0): Promise<FakeServer> {
     const server = createServer();
-    server.listen(0, '127.0.0.1');
+    server.listen(port, '127.0.0.1');
     await once(server, 'listening');
     return new FakeServer(server);
   }
@@ -184,6 +185,78 @@ export class FakeServer {
 
   async close(): Promise<void> {
     for (const peer of this.peers) peer.destroy();
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * Everything an event source reported, and a way to wait for the next one
+ * of a kind. Each event is handed out once, so a test can wait for the
+ * second `reconnecting` after the first.
+ */
+export class EventProbe<E extends { readonly type: string }> {
+  readonly events: E[] = [];
+  readonly #taken = new Set<number>();
+  #waiters = new Set<() => void>();
+
+  constructor(source: { subscribe(listener: (event: E) => void): unknown }) {
+    source.subscribe((event) => {
+      this.events.push(event);
+      for (const waiter of [...this.#waiters]) waiter();
+    });
+  }
+
+  /** Every event of `type` so far. */
+  all<T extends E['type']>(type: T): Array<Extract<E, { type: T }>> {
+    return this.events.filter((e): e is Extract<E, { type: T }> => e.type === type);
+  }
+
+  next<T extends E['type']>(type: T, match: (e: Extract<E, { type: T }>) => boolean = () => true, timeoutMs = WAIT_MS): Promise<Extract<E, { type: T }>> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const index = this.events.findIndex((e, i) => !this.#taken.has(i) && e.type === type && match(e as Extract<E, { type: T }>));
+        if (index < 0) return;
+        this.#taken.add(index);
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve(this.events[index] as Extract<E, { type: T }>);
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`no ${type} event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`));
+      }, timeoutMs);
+      this.#waiters.add(check);
+      check();
+    });
+  }
+}
+
+/** A Scheduler whose timers run only when the test says so: no test waits for a backoff. */
+export class ManualScheduler {
+  readonly #timers = new Map<number, { readonly callback: () => void; readonly ms: number }>();
+  #nextId = 0;
+
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = ++this.#nextId;
+    this.#timers.set(id, { callback, ms });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+
+  /** Delays of the timers still pending, oldest first. */
+  get delays(): number[] {
+    return [...this.#timers.values()].map((t) => t.ms);
+  }
+
+  /** Runs the oldest pending timer with delay `ms` (any delay when omitted) now. */
+  fire(ms?: number): void {
+    const entry = [...this.#timers].find(([, t]) => ms === undefined || t.ms === ms);
+    if (entry === undefined) throw new Error(`no pending timer${ms === undefined ? '' : ` of ${ms} ms`}; pending: ${JSON.stringify(this.delays)}`);
+    this.#timers.delete(entry[0]);
+    entry[1].callback();
   }
 }

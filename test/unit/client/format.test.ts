@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { ClientEvent } from '../../../src/client/events.ts';
-import { codePointWidth, displayWidth, echoedRows, formatClosed, formatEvent, formatUsers } from '../../../src/client/format.ts';
+import type { ClientEvent, SessionEvent } from '../../../src/client/events.ts';
+import { codePointWidth, displayWidth, echoedRows, formatClosed, formatEvent, formatSessionEvent, formatUsers } from '../../../src/client/format.ts';
 
 const message = (own: boolean, from: string, text: string): ClientEvent => ({
   type: 'message',
@@ -99,6 +99,65 @@ describe('formatEvent: one line of text per event', () => {
       // Shown, neutralised, rather than dropped.
       expect(lines.join('\n')).toContain('^[[2J');
     }
+  });
+});
+
+describe('formatSessionEvent: what reconnection tells the user', () => {
+  const f = (event: SessionEvent) => formatSessionEvent(event);
+
+  it('[CLIENT-3] [CLIENT-6] says the connection dropped, then shows each attempt and why it failed', () => {
+    expect(f({ type: 'disconnected', cause: 'eof', reason: '' })).toEqual(['Disconnected from the server.']);
+    expect(f({ type: 'disconnected', cause: 'error', reason: 'connection reset by the server' })).toEqual([
+      'Connection lost: connection reset by the server',
+    ]);
+    expect(f({ type: 'reconnecting', attempt: 3, delayMs: 1234 })).toEqual(['* Reconnecting in 1.2 s (attempt 3)…']);
+    expect(f({ type: 'reconnecting', attempt: 1, delayMs: 0 })).toEqual(['* Reconnecting in 0.0 s (attempt 1)…']);
+    expect(f({ type: 'attempt-failed', attempt: 3, reason: 'connection refused' })).toEqual(['* Could not reconnect: connection refused']);
+  });
+
+  it('[CLIENT-7] says when it is back, under which name, and how to take the old one back', () => {
+    expect(f({ type: 'reconnected', name: 'alice', wanted: 'alice', users: ['alice', 'bob'] })).toEqual([
+      '* Reconnected as alice.',
+      '2 users online: alice, bob',
+    ]);
+    expect(f({ type: 'reconnected', name: 'guest-77', wanted: 'alice', users: ['guest-77'] })).toEqual([
+      '* Reconnected as guest-77: the name alice was not available. Type /nick alice to try again.',
+      '1 user online: guest-77',
+    ]);
+  });
+
+  it('[CLIENT-8] [CLIENT-9] [CLIENT-10] accounts for every message: queued, refused, sending, unconfirmed, unsent', () => {
+    expect(f({ type: 'queued', count: 3 })).toEqual(['* Not connected; your message will be sent when the connection is back (3 queued).']);
+    expect(f({ type: 'refused', text: 'hi', limit: 'lines', max: 100 })).toEqual([
+      '! Not connected and the queue is full (at most 100 messages); not sent: hi',
+    ]);
+    expect(f({ type: 'refused', text: 'hi', limit: 'bytes', max: 65536 })).toEqual([
+      '! Not connected and the queue is full (at most 64 KiB); not sent: hi',
+    ]);
+    expect(f({ type: 'refused', text: 'hi', limit: 'bytes', max: 10 })[0]).toContain('(at most 10 bytes)');
+    expect(f({ type: 'flushed', count: 1 })).toEqual(['* Sending 1 queued message.']);
+    expect(f({ type: 'flushed', count: 2 })).toEqual(['* Sending 2 queued messages.']);
+    expect(f({ type: 'unconfirmed', texts: ['a', 'b'] })).toEqual([
+      '! Not confirmed before the connection dropped: a',
+      '! Not confirmed before the connection dropped: b',
+    ]);
+    expect(f({ type: 'gave-up', afterMs: 60_000 })).toEqual(['! The server did not come back within 60 s; giving up.']);
+    expect(f({ type: 'unsent', texts: ['x'] })).toEqual(['! Not sent: x']);
+    expect(f({ type: 'ended', left: true, undelivered: 0 })).toEqual([]);
+  });
+
+  it('[CLIENT-1] neutralises received names and reasons in reconnection lines too', () => {
+    const lines = [
+      ...f({ type: 'reconnected', name: 'guest\u001b[2J', wanted: 'al\u009bice', users: [] }),
+      ...f({ type: 'attempt-failed', attempt: 1, reason: 'bad\u001b]0;x\u0007' }),
+      ...f({ type: 'unconfirmed', texts: ['\u202eevil'] }),
+    ];
+    // eslint-disable-next-line no-control-regex
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+  });
+
+  it('passes connection events through unchanged', () => {
+    expect(f({ type: 'join', name: 'bob' })).toEqual(['* bob joined']);
   });
 });
 

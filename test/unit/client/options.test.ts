@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OptionError, parseClientArgs } from '../../../src/client/options.ts';
 
+const RECONNECT = { reconnect: true, reconnectTimeoutMs: 60_000 };
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const parsed = parseClientArgs(argv, env);
   if (parsed.command !== 'run') throw new Error('expected run');
@@ -17,19 +18,36 @@ const fails = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
 };
 
 describe('client options', () => {
-  it('defaults to 127.0.0.1:4444 and a server-chosen name', () => {
-    expect(run([])).toEqual({ host: '127.0.0.1', port: 4444, name: undefined });
+  it('defaults to 127.0.0.1:4444, a server-chosen name, reconnecting, and 60 s to wait for the server at end of input', () => {
+    expect(run([])).toEqual({ host: '127.0.0.1', port: 4444, name: undefined, ...RECONNECT });
   });
 
   it('takes --host, --port and --name, in both --opt v and --opt=v forms', () => {
-    expect(run(['--host', 'chat.example', '--port=5000', '--name', 'alice'])).toEqual({ host: 'chat.example', port: 5000, name: 'alice' });
+    expect(run(['--host', 'chat.example', '--port=5000', '--name', 'alice'])).toEqual({ host: 'chat.example', port: 5000, name: 'alice', ...RECONNECT });
   });
 
   it('reads LINECHAT_HOST, LINECHAT_PORT and LINECHAT_NAME; the command line wins; empty means unset', () => {
     const env = { LINECHAT_HOST: '10.0.0.1', LINECHAT_PORT: '4000', LINECHAT_NAME: 'bob' };
-    expect(run([], env)).toEqual({ host: '10.0.0.1', port: 4000, name: 'bob' });
-    expect(run(['--port', '4001', '--name', 'carol'], env)).toEqual({ host: '10.0.0.1', port: 4001, name: 'carol' });
-    expect(run([], { LINECHAT_NAME: '', LINECHAT_PORT: '' })).toEqual({ host: '127.0.0.1', port: 4444, name: undefined });
+    expect(run([], env)).toEqual({ host: '10.0.0.1', port: 4000, name: 'bob', ...RECONNECT });
+    expect(run(['--port', '4001', '--name', 'carol'], env)).toEqual({ host: '10.0.0.1', port: 4001, name: 'carol', ...RECONNECT });
+    expect(run([], { LINECHAT_NAME: '', LINECHAT_PORT: '' })).toEqual({ host: '127.0.0.1', port: 4444, name: undefined, ...RECONNECT });
+  });
+
+  it('[CLIENT-6] --no-reconnect or LINECHAT_NO_RECONNECT=1 turns reconnection off', () => {
+    expect(run(['--no-reconnect']).reconnect).toBe(false);
+    expect(run([], { LINECHAT_NO_RECONNECT: '1' }).reconnect).toBe(false);
+    expect(run([], { LINECHAT_NO_RECONNECT: 'true' }).reconnect).toBe(false);
+    expect(run([], { LINECHAT_NO_RECONNECT: '0' }).reconnect).toBe(true);
+    expect(run([], { LINECHAT_NO_RECONNECT: '' }).reconnect).toBe(true);
+    expect(run(['--no-reconnect'], { LINECHAT_NO_RECONNECT: '0' }).reconnect).toBe(false);
+  });
+
+  it('[CLIENT-10] --reconnect-timeout and LINECHAT_RECONNECT_TIMEOUT take seconds, fractions allowed; the command line wins', () => {
+    expect(run(['--reconnect-timeout', '5']).reconnectTimeoutMs).toBe(5_000);
+    expect(run(['--reconnect-timeout=0.25']).reconnectTimeoutMs).toBe(250);
+    expect(run(['--reconnect-timeout', '0']).reconnectTimeoutMs).toBe(0);
+    expect(run([], { LINECHAT_RECONNECT_TIMEOUT: '90' }).reconnectTimeoutMs).toBe(90_000);
+    expect(run(['--reconnect-timeout', '2'], { LINECHAT_RECONNECT_TIMEOUT: '90' }).reconnectTimeoutMs).toBe(2_000);
   });
 
   it('resolves into a frozen object', () => {
@@ -55,6 +73,13 @@ describe('client options', () => {
       fails(['--colour']),
       fails(['stray']),
       fails(['--help=yes']),
+      fails(['--no-reconnect=yes']),
+      fails(['--reconnect-timeout', '-1']),
+      fails(['--reconnect-timeout', '86401']),
+      fails(['--reconnect-timeout', 'soon']),
+      fails([], { LINECHAT_NO_RECONNECT: 'maybe' }),
+      fails([], { LINECHAT_RECONNECT_TIMEOUT: '1e3' }),
+      fails(['--reconnect-timeout']),
     ];
     expect(messages[0]).toBe('--port must be a port number from 1 to 65535, got "abc"');
     expect(messages[4]).toBe('LINECHAT_PORT must be a port number from 1 to 65535, got "x"');
@@ -65,6 +90,13 @@ describe('client options', () => {
     expect(messages[9]).toBe('unknown option --colour');
     expect(messages[10]).toBe('unexpected argument "stray"');
     expect(messages[11]).toBe('--help takes no value');
+    expect(messages[12]).toBe('--no-reconnect takes no value');
+    expect(messages[13]).toBe('--reconnect-timeout must be a number of seconds from 0 to 86400, got "-1"');
+    expect(messages[14]).toBe('--reconnect-timeout must be a number of seconds from 0 to 86400, got "86401"');
+    expect(messages[15]).toBe('--reconnect-timeout must be a number of seconds from 0 to 86400, got "soon"');
+    expect(messages[16]).toBe('LINECHAT_NO_RECONNECT must be 1 or 0, got "maybe"');
+    expect(messages[17]).toBe('LINECHAT_RECONNECT_TIMEOUT must be a number of seconds from 0 to 86400, got "1e3"');
+    expect(messages[18]).toBe('--reconnect-timeout needs a value');
     for (const message of messages) expect(message).not.toContain('\n');
   });
 });

@@ -4,13 +4,15 @@
  * PING barrier ([PING-1]), never a fixed sleep.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ChatServer, ServerState } from '../../../src/server/chat-server.ts';
 import { DEFAULT_OPTIONS, type ServerOptions } from '../../../src/server/options.ts';
 import { DEFAULT_LIMITS, SERVER_LINE_OVERHEAD, type Limits } from '../../../src/protocol/limits.ts';
+import { LineFramer } from '../../../src/protocol/framer.ts';
+import { parseLine } from '../../../src/protocol/parser.ts';
 import { ClientPool, type LineClient, type Received } from '../../support/line-client.ts';
 
 interface Started {
@@ -21,8 +23,12 @@ interface Started {
 }
 
 const started: Started[] = [];
+/** Sockets a test opens without the pool. */
+const rawSockets = new Set<Socket>();
 
 afterEach(async () => {
+  for (const socket of rawSockets) socket.destroy();
+  rawSockets.clear();
   const all = started.splice(0);
   await Promise.all(all.map((s) => s.pool.closeAll()));
   await Promise.all(all.map((s) => s.server.shutdown()));
@@ -99,7 +105,42 @@ describe('ChatServer: a session', () => {
     const { pool } = await start({ serverName: 'test-server', limits: { line: 100, readCap: 300, nameLength: 10 } });
     const client = await pool.connect();
     expect(client.greeting?.params.slice(0, 5)).toEqual(['1', 'test-server', 'LINE=100', 'READCAP=300', 'NAMELEN=10']);
-    expect(client.greeting?.params).toHaveLength(6);
+    const d = DEFAULT_OPTIONS;
+    expect(client.greeting?.params.slice(5, -1)).toEqual([
+      `SENDQ=${d.sendQueue}`,
+      `BURST=${d.floodBurst}`,
+      `RATE=${d.floodRate}`,
+      `PING=${d.pingIntervalMs / 1000}`,
+      `PINGTIMEOUT=${d.pingTimeoutMs / 1000}`,
+      `REGTIMEOUT=${d.registerTimeoutMs / 1000}`,
+    ]);
+    expect(client.greeting?.params).toHaveLength(12);
+  });
+
+  it('announces the hardening policies it was given, durations in seconds [SESSION-1] [LIMIT-1]', async () => {
+    const { pool } = await start({
+      sendQueue: 50_000,
+      floodBurst: 7,
+      floodRate: 0.5,
+      pingIntervalMs: 1_500,
+      pingTimeoutMs: 250,
+      registerTimeoutMs: 10_000,
+    });
+    const client = await pool.connect();
+    const keys = client.greeting?.params.slice(2, -1) ?? [];
+    expect(keys).toEqual([
+      `LINE=${DEFAULT_LIMITS.line}`,
+      `READCAP=${DEFAULT_LIMITS.readCap}`,
+      `NAMELEN=${DEFAULT_LIMITS.nameLength}`,
+      'SENDQ=50000',
+      'BURST=7',
+      'RATE=0.5',
+      'PING=1.5',
+      'PINGTIMEOUT=0.25',
+      'REGTIMEOUT=10',
+    ]);
+    // Every key is one middle parameter of the form KEY=value.
+    for (const key of keys) expect(key).toMatch(/^[A-Z]+=[0-9.]+$/);
   });
 
   it('enforces the limits it announced [LIMIT-1]', async () => {
@@ -268,7 +309,8 @@ describe('ChatServer: a session', () => {
 
   it('disconnects a client that stops reading with SLOW_CONSUMER, without holding up the others [LIMIT-7]', async () => {
     const sendQueue = 64 * 1024;
-    const { server, pool } = await start({ sendQueue });
+    // Flood control off: the talker sends as fast as the round trips allow.
+    const { server, pool } = await start({ sendQueue, floodRate: 0 });
     const talker = await pool.user('talker');
     const sleeper = await pool.user('sleeper');
     sleeper.socket.pause();
@@ -350,6 +392,210 @@ describe('ChatServer: a session', () => {
     expect(all.map((m) => m.command).sort()).toEqual(['ECHO', 'ERR', 'ERR', 'ERR', 'ERR', 'MSG']);
     for (const m of all) expect(Buffer.byteLength(m.raw)).toBeLessThanOrEqual(line + SERVER_LINE_OVERHEAD);
     expect(logs.length).toBeGreaterThan(0);
+  });
+});
+
+/** Answers every PING `client` receives with its PONG, as a real client does [CLIENT-5]; counts them. */
+function answerPings(client: LineClient): { readonly count: number } {
+  const counter = { count: 0 };
+  const framer = new LineFramer(
+    { line: 1 << 20, readCap: 2 << 20 },
+    {
+      line: (bytes) => {
+        const result = parseLine(bytes);
+        if (result.kind !== 'message' || result.message.command !== 'PING') return;
+        counter.count++;
+        client.send(`PONG ${result.message.params[0]}`);
+      },
+      lineTooLong: () => {},
+      overflow: () => {},
+    },
+  );
+  client.socket.on('data', (chunk: Buffer) => framer.push(chunk));
+  return counter;
+}
+
+/** Active timers in this process. */
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('ChatServer: flood control', () => {
+  it('delays lines over BURST instead of dropping them: every SAY is answered, in order [LIMIT-1] [MSG-8]', async () => {
+    const { pool } = await start({ floodBurst: 3, floodRate: 100 });
+    const talker = await pool.user('talker');
+    const listener = await pool.user('listener');
+    await talker.barrier(); // consumes the listener's JOIN
+    const t0 = performance.now();
+    talker.write(Array.from({ length: 10 }, (_, i) => `SAY :m${i}\n`).join(''));
+    const replies = await talker.barrier();
+    const elapsed = performance.now() - t0;
+    expect(replies.map((m) => m.params[4])).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(replies.every((m) => m.command === 'ECHO')).toBe(true);
+    // At most BURST (3) went at once; each of the other 7 waited 10 ms for its token.
+    expect(elapsed).toBeGreaterThanOrEqual(50);
+    const relayed = await listener.barrier();
+    expect(relayed.map((m) => m.params[4])).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+  });
+
+  it('cuts off a client whose held lines pass the input bound with ERR FLOOD, reason error [ERR-2] [PRES-1]', async () => {
+    const { server, pool, logs } = await start({ floodBurst: 1, floodRate: 1, inputQueue: 100 });
+    const watcher = await pool.user('watcher');
+    const flooder = await pool.connect();
+    flooder.write(`HELLO 1 flooder\n` + `SAY :${'x'.repeat(60)}\n`.repeat(3));
+    const got = await rest(flooder);
+    expect(got.map((m) => m.command)).toEqual(['WELCOME', 'ERR']);
+    expect(got[1]?.params.slice(0, 2)).toEqual(['FLOOD', '*']);
+    // It did register (JOIN), then left with the error.
+    expect((await watcher.expect('JOIN')).params).toEqual(['flooder']);
+    expect((await watcher.expect('LEAVE')).params).toEqual(['flooder', 'error', 'FLOOD']);
+    await settle(watcher, () => server.connections === 1);
+    expect(logs).toContain('Disconnected flooder (error: FLOOD)');
+  });
+});
+
+describe('ChatServer: connection limits', () => {
+  it('refuses a connection over the per-IP limit with ERR TOO_MANY_CONNECTIONS as its first and only line, then closes; other addresses are still admitted', async () => {
+    const { server, pool, logs } = await start({ maxPerIp: 2 });
+    const first = await pool.connect({ localAddress: '127.0.0.1' });
+    await pool.connect({ localAddress: '127.0.0.1' });
+    const refused = await pool.connect({ localAddress: '127.0.0.1', greeting: false });
+    const got = await rest(refused);
+    expect(got).toHaveLength(1);
+    expect(got[0]?.command).toBe('ERR');
+    expect(got[0]?.params.slice(0, 2)).toEqual(['TOO_MANY_CONNECTIONS', '*']);
+    expect(got[0]?.params[2]).toContain('127.0.0.1');
+    expect(logs.some((l) => l.startsWith('Refused 127.0.0.1:') && l.includes('Too many connections from 127.0.0.1'))).toBe(true);
+    // Other addresses have their own count.
+    const two = await pool.connect({ localAddress: '127.0.0.2' });
+    const three = await pool.connect({ localAddress: '127.0.0.3' });
+    expect(two.greeting?.command).toBe('LINECHAT');
+    expect(three.greeting?.command).toBe('LINECHAT');
+    expect(await two.barrier()).toEqual([]);
+    expect(server.stats()).toEqual({ connections: 4, online: 0, addresses: 3, admitted: 4 });
+    // A connection that closes gives its place back.
+    await first.destroy();
+    await settle(two, () => server.stats().admitted === 3);
+    const again = await pool.connect({ localAddress: '127.0.0.1' });
+    expect(again.greeting?.command).toBe('LINECHAT');
+    await again.register('again');
+  });
+
+  it('refuses any connection once the server holds maxConnections, with ERR TOO_MANY_CONNECTIONS', async () => {
+    const { server, pool } = await start({ maxConnections: 2 });
+    const a = await pool.connect({ localAddress: '127.0.0.1' });
+    await pool.connect({ localAddress: '127.0.0.2' });
+    const refused = await pool.connect({ localAddress: '127.0.0.3', greeting: false });
+    const got = await rest(refused);
+    expect(got.map((m) => m.params.slice(0, 2))).toEqual([['TOO_MANY_CONNECTIONS', '*']]);
+    expect(server.connections).toBe(2);
+    await a.register('still-fine');
+    expect(await a.who()).toEqual(['still-fine']);
+  });
+
+  it('a refused peer that never reads does not hold up shutdown beyond shutdownMs [SHUT-3]', async () => {
+    const { server, pool, address, logs } = await start({ maxPerIp: 1, shutdownMs: 100, lingerMs: 60_000 });
+    await pool.connect();
+    // Paused before anything arrives: it never reads the ERR and the FIN, so it never closes.
+    const sleeper = connect({ host: address.address, port: address.port });
+    rawSockets.add(sleeper);
+    sleeper.pause();
+    sleeper.on('error', () => {});
+    await once(sleeper, 'connect');
+    await turnsUntil(() => logs.some((l) => l.startsWith('Refused ')), 10_000);
+    const t0 = performance.now();
+    await server.shutdown();
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(server.state).toBe(ServerState.Stopped);
+  });
+});
+
+describe('ChatServer: registration timeout', () => {
+  it('sends ERR REGISTRATION_TIMEOUT and closes a connection that has not registered in time, PINGs or not', async () => {
+    const { server, pool, logs } = await start({ registerTimeoutMs: 300 });
+    const member = await pool.user('member');
+    const t0 = performance.now();
+    const silent = await pool.connect();
+    const pinger = await pool.connect();
+    pinger.send('PING alive'); // a sign of life, but not a registration
+    pinger.send('HELLO 1 you'); // a failed HELLO does not register either
+    const [silentGot, pingerGot] = await Promise.all([rest(silent), rest(pinger)]);
+    const elapsed = performance.now() - t0;
+    expect(silentGot.map((m) => m.params.slice(0, 2))).toEqual([['REGISTRATION_TIMEOUT', '*']]);
+    expect(pingerGot.map((m) => m.command)).toEqual(['PONG', 'ERR', 'ERR']);
+    expect(pingerGot.map((m) => m.params[0])).toEqual(['alive', 'BAD_NAME', 'REGISTRATION_TIMEOUT']);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    // Nobody was online, so nobody left [PRES-4]; the member, registered in time, stays.
+    expect(await member.barrier()).toEqual([]);
+    expect(await member.who()).toEqual(['member']);
+    await settle(member, () => server.connections === 1);
+    expect(logs.some((l) => /^Disconnected #\d+ \(127\.0\.0\.1:\d+\) \(error: REGISTRATION_TIMEOUT\)$/.test(l))).toBe(true);
+  });
+});
+
+describe('ChatServer: keepalive [PING-3]', () => {
+  it('keeps a client that answers PINGs; drops one that does not with ERR PING_TIMEOUT, and others see LEAVE <name> timeout [PRES-1]', async () => {
+    // A timeout long enough that answering never races a busy test machine.
+    const { server, pool, logs } = await start({ pingIntervalMs: 100, pingTimeoutMs: 300 });
+    const answerer = await pool.user('answerer');
+    const answered = answerPings(answerer);
+    const silent = await pool.user('silent');
+    const got = await rest(silent);
+    expect(got.map((m) => m.raw)).toEqual(['PING keepalive-1', 'ERR PING_TIMEOUT * :No reply to PING within 0.3 s']);
+    const leave = await answerer.expect('LEAVE');
+    expect(leave.raw).toBe('LEAVE silent timeout :No reply to PING within 0.3 s');
+    expect(logs).toContain('Disconnected silent (timeout: No reply to PING within 0.3 s)');
+    // The answerer was PINGed too, and answering keeps it online, PING after PING.
+    expect(answered.count).toBeGreaterThanOrEqual(1);
+    await answerer.expect((m) => m.command === 'PING' && answered.count >= 4);
+    expect(await answerer.who()).toEqual(['answerer']);
+    expect(server.online).toBe(1);
+    expect(answerer.isClosed).toBe(false);
+  });
+
+  it('does not PING a client that keeps sending lines', async () => {
+    const { pool } = await start({ pingIntervalMs: 250, pingTimeoutMs: 250 });
+    const busy = await pool.user('busy');
+    const t0 = performance.now();
+    const seen: string[] = [];
+    // Round trips for 3 ping intervals: each one is a line that shows life.
+    while (performance.now() - t0 < 750) seen.push(...(await busy.barrier()).map((m) => m.command));
+    expect(seen).toEqual([]);
+  });
+
+  it('an unregistered client that does not answer is dropped too, without a LEAVE [PRES-4]', async () => {
+    const { server, pool } = await start({ pingIntervalMs: 100, pingTimeoutMs: 300 });
+    const watcher = await pool.user('watcher');
+    answerPings(watcher);
+    const stranger = await pool.connect();
+    const got = await rest(stranger);
+    expect(got.map((m) => m.command)).toEqual(['PING', 'ERR']);
+    expect(got[1]?.params.slice(0, 2)).toEqual(['PING_TIMEOUT', '*']);
+    await settle(watcher, () => server.connections === 1);
+    const later = await watcher.barrier();
+    expect(later.filter((m) => m.command !== 'PING')).toEqual([]);
+  });
+});
+
+describe('ChatServer.stats [QUIT-3]', () => {
+  it('counts connections, online users and addresses, and returns to zero once everything has closed', async () => {
+    const { server, pool } = await start({ maxPerIp: 2 });
+    expect(server.stats()).toEqual({ connections: 0, online: 0, addresses: 0, admitted: 0 });
+    const baseline = timers();
+    const a = await pool.user('a');
+    const b = await pool.connect({ localAddress: '127.0.0.1' });
+    await b.register('b');
+    const c = await pool.connect({ localAddress: '127.0.0.2' });
+    const refused = await pool.connect({ localAddress: '127.0.0.1', greeting: false });
+    await rest(refused);
+    await settle(c, () => server.stats().online === 2);
+    expect(server.stats()).toEqual({ connections: 3, online: 2, addresses: 2, admitted: 3 });
+    a.send('QUIT');
+    b.socket.resetAndDestroy();
+    c.socket.end();
+    await Promise.all([a.closed, b.closed, c.closed]);
+    // Until the server has seen every close; no keepalive, registration or linger timer is left.
+    await turnsUntil(() => server.stats().connections === 0 && timers() === baseline, 100_000);
+    expect(server.stats()).toEqual({ connections: 0, online: 0, addresses: 0, admitted: 0 });
+    expect(timers()).toBe(baseline);
   });
 });
 

@@ -405,7 +405,7 @@ describe('replyError [ERR-1] [ERR-2]', () => {
     },
   );
 
-  it.each(codes.filter((c) => ERRORS[c].fatal))(
+  it.each(codes.filter((c) => ERRORS[c].fatal && c !== 'PING_TIMEOUT'))(
     'sends ERR %s as the last line, closes, and the user leaves with reason error [ERR-2]',
     (code) => {
       const { ctx, alice, bob } = two();
@@ -418,8 +418,36 @@ describe('replyError [ERR-1] [ERR-2]', () => {
     },
   );
 
-  it('the fatal codes are exactly INPUT_OVERFLOW, SLOW_CONSUMER and INTERNAL_ERROR (SPEC §10)', () => {
-    expect(codes.filter((c) => ERRORS[c].fatal).sort()).toEqual(['INPUT_OVERFLOW', 'INTERNAL_ERROR', 'SLOW_CONSUMER']);
+  it('sends ERR PING_TIMEOUT as the last line, closes, and the user leaves with reason timeout and the detail [PING-3] [PRES-1] [ERR-2]', () => {
+    const { ctx, alice, bob } = two();
+    replyError(ctx, alice.session, new ProtocolError('PING_TIMEOUT', '*', 'No reply to PING within 60 s'));
+    const last = 'ERR PING_TIMEOUT * :No reply to PING within 60 s\n';
+    expect(ctx.disconnects).toEqual([
+      { session: alice.session, reason: 'timeout', text: 'No reply to PING within 60 s', lastLine: last },
+    ]);
+    expect(alice.conn.closedWith).toBe(last);
+    expect(alice.session.state).toBe(SessionState.Gone);
+    expect(bob.conn.take()).toEqual(['LEAVE alice timeout :No reply to PING within 60 s']);
+  });
+
+  it('PING_TIMEOUT before registration closes without announcing anyone [PRES-4]', () => {
+    const { ctx, alice } = two();
+    const stranger = fakeUser();
+    replyError(ctx, stranger.session, new ProtocolError('PING_TIMEOUT', '*'));
+    expect(stranger.conn.closedWith).toBe(`ERR PING_TIMEOUT * :${ERRORS.PING_TIMEOUT.text}\n`);
+    expect(alice.conn.take()).toEqual([]);
+  });
+
+  it('the fatal codes are exactly those SPEC §10 marks fatal', () => {
+    expect(codes.filter((c) => ERRORS[c].fatal).sort()).toEqual([
+      'FLOOD',
+      'INPUT_OVERFLOW',
+      'INTERNAL_ERROR',
+      'PING_TIMEOUT',
+      'REGISTRATION_TIMEOUT',
+      'SLOW_CONSUMER',
+      'TOO_MANY_CONNECTIONS',
+    ]);
   });
 
   it('uses the default text of a code when no detail was given [ERR-1]', () => {

@@ -55,6 +55,20 @@ describe('parseServerArgs: defaults', () => {
     expect(start(['start'], process.env).port).toBe(5555);
   });
 
+  it('has the hardening defaults', () => {
+    expect(DEFAULT_OPTIONS).toMatchObject({
+      sendQueue: 1 << 20,
+      floodBurst: 20,
+      floodRate: 10,
+      inputQueue: 256 << 10,
+      pingIntervalMs: 60_000,
+      pingTimeoutMs: 60_000,
+      registerTimeoutMs: 30_000,
+      maxConnections: 10_000,
+      maxPerIp: 64,
+    });
+  });
+
   it('keeps the shutdown within the 2 seconds SPEC [SHUT-3] recommends', () => {
     expect(DEFAULT_OPTIONS.shutdownMs).toBeLessThan(2_000);
   });
@@ -96,6 +110,134 @@ describe('parseServerArgs: flags and environment', () => {
   });
 });
 
+describe('parseServerArgs: hardening flags and environment', () => {
+  const cases: Array<[flag: string, env: string, value: string, pick: (o: ServerOptions) => unknown, expected: unknown, other: string]> = [
+    ['--max-sendq', 'LINECHAT_MAX_SENDQ', '20000', (o) => o.sendQueue, 20_000, '30000'],
+    ['--max-sendq', 'LINECHAT_MAX_SENDQ', String(1 << 30), (o) => o.sendQueue, 1 << 30, '30000'],
+    ['--flood-burst', 'LINECHAT_FLOOD_BURST', '1', (o) => o.floodBurst, 1, '7'],
+    ['--flood-burst', 'LINECHAT_FLOOD_BURST', '1000000', (o) => o.floodBurst, 1_000_000, '7'],
+    ['--flood-rate', 'LINECHAT_FLOOD_RATE', '0.5', (o) => o.floodRate, 0.5, '3'],
+    ['--flood-rate', 'LINECHAT_FLOOD_RATE', '2.25', (o) => o.floodRate, 2.25, '3'],
+    ['--flood-rate', 'LINECHAT_FLOOD_RATE', '0', (o) => o.floodRate, 0, '3'],
+    ['--flood-rate', 'LINECHAT_FLOOD_RATE', '100', (o) => o.floodRate, 100, '3'],
+    ['--max-input', 'LINECHAT_MAX_INPUT', '1048576', (o) => o.inputQueue, 1 << 20, '100000'],
+    ['--ping-interval', 'LINECHAT_PING_INTERVAL', '1.5', (o) => o.pingIntervalMs, 1_500, '9'],
+    ['--ping-interval', 'LINECHAT_PING_INTERVAL', '0.05', (o) => o.pingIntervalMs, 50, '9'],
+    ['--ping-interval', 'LINECHAT_PING_INTERVAL', '86400', (o) => o.pingIntervalMs, 86_400_000, '9'],
+    ['--ping-timeout', 'LINECHAT_PING_TIMEOUT', '0.25', (o) => o.pingTimeoutMs, 250, '9'],
+    ['--ping-timeout', 'LINECHAT_PING_TIMEOUT', '120', (o) => o.pingTimeoutMs, 120_000, '9'],
+    ['--register-timeout', 'LINECHAT_REGISTER_TIMEOUT', '0.1', (o) => o.registerTimeoutMs, 100, '9'],
+    ['--register-timeout', 'LINECHAT_REGISTER_TIMEOUT', '10', (o) => o.registerTimeoutMs, 10_000, '9'],
+    ['--max-connections', 'LINECHAT_MAX_CONNECTIONS', '1', (o) => o.maxConnections, 1, '50'],
+    ['--max-connections', 'LINECHAT_MAX_CONNECTIONS', '1000000', (o) => o.maxConnections, 1_000_000, '50'],
+    ['--max-per-ip', 'LINECHAT_MAX_PER_IP', '1', (o) => o.maxPerIp, 1, '50'],
+    ['--max-per-ip', 'LINECHAT_MAX_PER_IP', '1000000', (o) => o.maxPerIp, 1_000_000, '50'],
+  ];
+
+  it.each(cases)('%s %s sets it', (flag, _env, value, pick, expected) => {
+    expect(pick(start(['start', flag, value]))).toBe(expected);
+    expect(pick(start(['start', `${flag}=${value}`]))).toBe(expected);
+  });
+
+  it.each(cases)('%s can come from %s (%s)', (_flag, env, value, pick, expected) => {
+    expect(pick(start(['start'], { [env]: value }))).toBe(expected);
+  });
+
+  it.each(cases)('%s beats %s (%s)', (flag, env, value, pick, expected, other) => {
+    expect(pick(start(['start', flag, value], { [env]: other }))).toBe(expected);
+    expect(pick(start(['start'], { [env]: other }))).not.toBe(expected);
+  });
+
+  it('changes only its own field: every other option keeps its default', () => {
+    const options = start(['start', '--flood-rate', '0.5', '--ping-interval', '2']);
+    expect(options).toEqual({ ...DEFAULT_OPTIONS, floodRate: 0.5, pingIntervalMs: 2_000 });
+  });
+
+  it('reads seconds as decimals and stores whole milliseconds', () => {
+    expect(start(['start', '--ping-interval', '0.0504']).pingIntervalMs).toBe(50);
+    expect(start(['start', '--ping-timeout', '2.0']).pingTimeoutMs).toBe(2_000);
+    expect(start(['start', '--register-timeout', '0.3']).registerTimeoutMs).toBe(300);
+    expect(start(['start'], { LINECHAT_PING_TIMEOUT: '1.25' }).pingTimeoutMs).toBe(1_250);
+  });
+
+  it.each([
+    ['--max-sendq', '4095'],
+    ['--max-sendq', String((1 << 30) + 1)],
+    ['--max-sendq', '1.5'],
+    ['--flood-burst', '0'],
+    ['--flood-burst', '1.5'],
+    ['--flood-burst', '1000001'],
+    ['--flood-rate', '-1'],
+    ['--flood-rate', '1e3'],
+    ['--flood-rate', '.5'],
+    ['--flood-rate', '0.5.1'],
+    ['--flood-rate', '1000001'],
+    ['--flood-rate', 'Infinity'],
+    ['--flood-rate', 'NaN'],
+    ['--flood-rate', ''],
+    ['--max-input', '65535'],
+    ['--max-input', 'lots'],
+    ['--ping-interval', '0.04'],
+    ['--ping-interval', '0'],
+    ['--ping-interval', '86401'],
+    ['--ping-interval', '1s'],
+    ['--ping-interval', '-5'],
+    ['--ping-timeout', '0.049'],
+    ['--ping-timeout', ' 1'],
+    ['--register-timeout', '0'],
+    ['--register-timeout', '1e2'],
+    ['--max-connections', '0'],
+    ['--max-connections', '2.5'],
+    ['--max-per-ip', '0'],
+    ['--max-per-ip', '-1'],
+  ])('%s %j is rejected with a message naming %s and the value', (flag, value) => {
+    const message = failure(['start', `${flag}=${value}`]).message;
+    expect(message).toContain(flag);
+    if (value !== '') expect(message).toContain(JSON.stringify(value));
+  });
+
+  it('rejects a bad hardening value from the environment, naming the variable', () => {
+    for (const [env, value] of [
+      ['LINECHAT_FLOOD_RATE', 'fast'],
+      ['LINECHAT_PING_INTERVAL', '0.01'],
+      ['LINECHAT_MAX_PER_IP', '0'],
+    ]) {
+      const message = failure(['start'], { [env!]: value! }).message;
+      expect(message).toContain(env);
+      expect(message).toContain(JSON.stringify(value));
+    }
+  });
+
+  it('requires --max-sendq to hold 4 of the longest server lines, 4 × (--max-line + 512), naming both', () => {
+    // The default LINE 2048: at least 4 × 2560 = 10240.
+    expect(start(['start', '--max-sendq', '10240']).sendQueue).toBe(10_240);
+    const message = failure(['start', '--max-sendq', '10239']).message;
+    expect(message).toContain('--max-sendq (10239)');
+    expect(message).toContain('--max-line');
+    expect(message).toContain('10240');
+    // It follows LINE, from a flag or from the environment.
+    expect(start(['start', '--max-line', '64', '--max-sendq', '4096']).sendQueue).toBe(4_096);
+    expect(failure(['start', '--max-line', '4096', '--max-sendq', '18431']).message).toContain('18432');
+    expect(start(['start', '--max-line', '4096', '--max-sendq', '18432']).sendQueue).toBe(18_432);
+    expect(failure(['start'], { LINECHAT_MAX_LINE: '8192', LINECHAT_MAX_SENDQ: '20000' }).message).toContain('--max-sendq (20000)');
+    // The default sendQueue is checked too.
+    const big = failure(['start', '--max-line', String(1 << 20), '--read-cap', String(1 << 21)]).message;
+    expect(big).toContain(`--max-sendq (${DEFAULT_OPTIONS.sendQueue})`);
+  });
+
+  it('requires --max-input to hold one read of 64 KiB and a line, --max-line + 65536, naming both', () => {
+    expect(start(['start', '--max-input', String(2048 + 65_536)]).inputQueue).toBe(2048 + 65_536);
+    const message = failure(['start', '--max-input', String(2048 + 65_535)]).message;
+    expect(message).toContain(`--max-input (${2048 + 65_535})`);
+    expect(message).toContain('--max-line');
+    expect(start(['start', '--max-line', '64', '--max-input', '65600']).inputQueue).toBe(65_600);
+    // A long LINE needs more than the default input bound.
+    const long = ['--max-line', '500000', '--read-cap', '600000', '--max-sendq', '4000000'];
+    expect(failure(['start', ...long]).message).toContain(`--max-input (${DEFAULT_OPTIONS.inputQueue})`);
+    expect(start(['start', ...long, '--max-input', '565536']).inputQueue).toBe(565_536);
+  });
+});
+
 describe('parseServerArgs: help', () => {
   it.each([[['--help']], [['-h']], [['start', '--help']], [['--help', 'anything']], [['start', '--port', '1', '-h']]])(
     '%j asks for help',
@@ -105,22 +247,56 @@ describe('parseServerArgs: help', () => {
   );
 
   it('the usage names every flag, its environment variable and its default', () => {
-    for (const [flag, env] of [
-      ['--host', 'LINECHAT_HOST'],
-      ['--port', 'LINECHAT_PORT'],
-      ['--server-name', 'LINECHAT_SERVER_NAME'],
-      ['--max-line', 'LINECHAT_MAX_LINE'],
-      ['--read-cap', 'LINECHAT_READ_CAP'],
-      ['--max-name', 'LINECHAT_MAX_NAME'],
-      ['--help', ''],
+    const d = DEFAULT_OPTIONS;
+    for (const [flag, env, value] of [
+      ['--host', 'LINECHAT_HOST', '127.0.0.1'],
+      ['--port', 'LINECHAT_PORT', '4444'],
+      ['--server-name', 'LINECHAT_SERVER_NAME', 'linechat'],
+      ['--max-line', 'LINECHAT_MAX_LINE', String(DEFAULT_LIMITS.line)],
+      ['--read-cap', 'LINECHAT_READ_CAP', String(DEFAULT_LIMITS.readCap)],
+      ['--max-name', 'LINECHAT_MAX_NAME', String(DEFAULT_LIMITS.nameLength)],
+      ['--max-sendq', 'LINECHAT_MAX_SENDQ', String(d.sendQueue)],
+      ['--flood-burst', 'LINECHAT_FLOOD_BURST', String(d.floodBurst)],
+      ['--flood-rate', 'LINECHAT_FLOOD_RATE', String(d.floodRate)],
+      ['--max-input', 'LINECHAT_MAX_INPUT', String(d.inputQueue)],
+      // Durations are shown in seconds, the unit the flags take.
+      ['--ping-interval', 'LINECHAT_PING_INTERVAL', String(d.pingIntervalMs / 1000)],
+      ['--ping-timeout', 'LINECHAT_PING_TIMEOUT', String(d.pingTimeoutMs / 1000)],
+      ['--register-timeout', 'LINECHAT_REGISTER_TIMEOUT', String(d.registerTimeoutMs / 1000)],
+      ['--max-connections', 'LINECHAT_MAX_CONNECTIONS', String(d.maxConnections)],
+      ['--max-per-ip', 'LINECHAT_MAX_PER_IP', String(d.maxPerIp)],
     ] as const) {
-      expect(SERVER_USAGE).toContain(flag);
-      expect(SERVER_USAGE).toContain(env);
+      expect(SERVER_USAGE).toContain(`${flag} `);
+      // The default and the variable are on the flag's own entry.
+      const entry = SERVER_USAGE.slice(SERVER_USAGE.indexOf(`${flag} `)).split(/\n(?=  --)/)[0]!;
+      expect(entry).toContain(`default ${value}; env ${env}`);
     }
-    for (const value of ['127.0.0.1', '4444', 'linechat', String(DEFAULT_LIMITS.line), String(DEFAULT_LIMITS.readCap), String(DEFAULT_LIMITS.nameLength)]) {
-      expect(SERVER_USAGE).toContain(`default ${value})`);
-    }
+    expect(SERVER_USAGE).toContain('--help');
     expect(SERVER_USAGE).toMatch(/^Usage: .*start/);
+  });
+
+  it('the usage has an entry for exactly the flags parseServerArgs accepts', () => {
+    const flags = [...SERVER_USAGE.matchAll(/^  (--[a-z-]+)/gm)].map((m) => m[1]!);
+    expect(flags.sort()).toEqual(
+      [
+        '--flood-burst',
+        '--flood-rate',
+        '--help',
+        '--host',
+        '--max-connections',
+        '--max-input',
+        '--max-line',
+        '--max-name',
+        '--max-per-ip',
+        '--max-sendq',
+        '--ping-interval',
+        '--ping-timeout',
+        '--port',
+        '--read-cap',
+        '--register-timeout',
+        '--server-name',
+      ].sort(),
+    );
   });
 });
 

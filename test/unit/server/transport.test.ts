@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   Connection,
@@ -12,9 +13,28 @@ import {
   Flusher,
   type TransportEnd,
   type TransportLimits,
+  type TransportPolicy,
 } from '../../../src/server/transport.ts';
 
-const LIMITS: TransportLimits = { line: 64, readCap: 256, sendQueue: 1 << 20, lingerMs: 5_000 };
+/**
+ * Flood control is on, with a bucket far larger than any test outside
+ * "flood control" sends, so those tests never wait for a token.
+ */
+const LIMITS: TransportLimits = {
+  line: 64,
+  readCap: 256,
+  sendQueue: 1 << 20,
+  lingerMs: 5_000,
+  floodBurst: 1_000_000,
+  floodRate: 1_000_000,
+  inputQueue: 1 << 20,
+};
+
+/** PING and PONG are free, as in ChatServer; the clock is the real one. */
+const POLICY: TransportPolicy = {
+  free: (line) => /^ *(PING|PONG)( |$)/i.test(line.toString('latin1')),
+  clock: () => Date.now(),
+};
 
 const servers = new Set<Server>();
 const sockets = new Set<Socket>();
@@ -32,6 +52,10 @@ class Recorder {
   readonly lines: string[] = [];
   readonly tooLong: number[] = [];
   readonly ended: TransportEnd[] = [];
+  /** Every event in the order it came: `line x`, `tooLong n`, `ended kind`. */
+  readonly order: string[] = [];
+  /** performance.now() at each `line`. */
+  readonly lineTimes: number[] = [];
   #waiters = new Set<() => void>();
   /** Set by the test around calls into the connection, to see re-entrancy. */
   inside = false;
@@ -44,15 +68,19 @@ class Recorder {
     line: (bytes: Buffer) => {
       const line = bytes.toString('utf8');
       this.lines.push(line);
+      this.lineTimes.push(performance.now());
+      this.order.push(`line ${line}`);
       this.onLine(line);
       this.#wake();
     },
     lineTooLong: (length: number) => {
       this.tooLong.push(length);
+      this.order.push(`tooLong ${length}`);
       this.#wake();
     },
     ended: (why: TransportEnd) => {
       this.ended.push(why);
+      this.order.push(`ended ${why.kind}`);
       this.endedInside.push(this.inside);
       this.onEnded(why);
       this.#wake();
@@ -93,6 +121,7 @@ async function pair(
   limits: Partial<TransportLimits> = {},
   clientOptions: { allowHalfOpen?: boolean } = {},
   flusher = new Flusher(),
+  policy: TransportPolicy = POLICY,
 ): Promise<Pair> {
   const server = createServer();
   servers.add(server);
@@ -108,7 +137,7 @@ async function pair(
   sockets.add(socket);
   await once(client, 'connect');
   const rec = new Recorder();
-  const conn = new Connection(socket, { ...LIMITS, ...limits }, flusher, rec.events);
+  const conn = new Connection(socket, { ...LIMITS, ...limits }, flusher, policy, rec.events);
   const chunks: Buffer[] = [];
   let total = 0;
   const waiters = new Set<() => void>();
@@ -419,6 +448,206 @@ describe('Connection: slow consumers [LIMIT-7]', () => {
     expect(received() === sent).toBe(true);
     await nextTurn();
     expect(conn.pending).toBe(0);
+  });
+});
+
+/** What the connection had done when its own handler finished with the next chunk read. */
+function afterNextRead(conn: Connection, rec: Recorder): Promise<{ delivered: number; paused: boolean; pending: number }> {
+  return new Promise((resolve) => {
+    // Registered after the Connection's own 'data' listener, so it runs after it.
+    conn.socket.once('data', () =>
+      resolve({ delivered: rec.lines.length, paused: conn.socket.isPaused(), pending: conn.inputPending }),
+    );
+  });
+}
+
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+describe('Connection: flood control (RFC 1459 §8.10)', () => {
+  it('delivers 50 lines sent at once, all and in order: `floodBurst` at once, the rest as tokens come [MSG-7] [MSG-8]', async () => {
+    const { client, conn, rec } = await pair({ floodBurst: 5, floodRate: 1_000 });
+    const lines = Array.from({ length: 50 }, (_, i) => `line ${String(i).padStart(2, '0')}`);
+    const first = afterNextRead(conn, rec);
+    client.write(lines.map((line) => `${line}\n`).join(''));
+    const seen = await first;
+    // The burst, and at most a token or two more if the read crossed a millisecond.
+    expect(seen.delivered).toBeGreaterThanOrEqual(5);
+    expect(seen.delivered).toBeLessThanOrEqual(10);
+    expect(seen.paused).toBe(true);
+    expect(seen.pending).toBe(Buffer.byteLength(lines.slice(seen.delivered).join('')));
+    await rec.until(() => rec.lines.length === 50);
+    expect(rec.lines).toEqual(lines);
+    // About 45 tokens at one per ms: the last line came well after the first.
+    expect(rec.lineTimes[49]! - rec.lineTimes[0]!).toBeGreaterThanOrEqual(30);
+    expect(rec.ended).toEqual([]);
+    expect(conn.inputPending).toBe(0);
+  });
+
+  it('pauses the socket while lines are held, and resumes it once they are delivered', async () => {
+    const { client, conn, rec } = await pair({ floodBurst: 2, floodRate: 100 });
+    const first = afterNextRead(conn, rec);
+    client.write('a\nb\nc\nd\n');
+    const seen = await first;
+    expect(seen).toEqual({ delivered: 2, paused: true, pending: 2 });
+    await rec.until(() => rec.lines.length === 3);
+    expect(conn.socket.isPaused()).toBe(true); // d is still held
+    await rec.until(() => rec.lines.length === 4);
+    expect(conn.socket.isPaused()).toBe(false);
+    expect(conn.inputPending).toBe(0);
+    // Reading goes on normally afterwards (the bucket is empty, so e is held again).
+    client.write('e\n');
+    await rec.until(() => rec.lines.length === 5);
+    expect(rec.lines).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('lets PING and PONG through without a token, but never ahead of lines held before them [PING-1]', async () => {
+    const { client, conn, rec } = await pair({ floodBurst: 1, floodRate: 20 });
+    let inDrain = false;
+    const sameDrain: string[] = [];
+    rec.onLine = (line) => {
+      if (inDrain) sameDrain.push(line);
+      inDrain = true;
+      queueMicrotask(() => (inDrain = false));
+    };
+    const first = afterNextRead(conn, rec);
+    client.write('a\nPING 1\nPONG 2\nping 3\nb\nPING 4\nc\nPONG 5\n');
+    const seen = await first;
+    // The bucket holds one token: a takes it, the keepalives are free, b waits.
+    expect(seen.delivered).toBe(4);
+    expect(rec.lines).toEqual(['a', 'PING 1', 'PONG 2', 'ping 3']);
+    await rec.until(() => rec.lines.length === 8);
+    expect(rec.lines).toEqual(['a', 'PING 1', 'PONG 2', 'ping 3', 'b', 'PING 4', 'c', 'PONG 5']);
+    // PING 4 came with b and PONG 5 with c, in the same pass; b and c each waited for a token.
+    expect(sameDrain).toEqual(['PING 1', 'PONG 2', 'ping 3', 'PING 4', 'PONG 5']);
+    expect(rec.lineTimes[4]! - rec.lineTimes[0]!).toBeGreaterThanOrEqual(40);
+    expect(rec.lineTimes[6]! - rec.lineTimes[4]!).toBeGreaterThanOrEqual(40);
+  });
+
+  it('holds a line over LINE in its place, costing a token like any line [LIMIT-2] [MSG-8]', async () => {
+    const { client, rec } = await pair({ floodBurst: 1, floodRate: 200, line: 64 });
+    client.write('a\n' + 'x'.repeat(100) + '\nb\n');
+    await rec.until(() => rec.lines.length === 2);
+    expect(rec.order).toEqual(['line a', 'tooLong 100', 'line b']);
+  });
+
+  it('stops reading while it holds lines: the kernel buffers fill and TCP pushes back on the sender', async () => {
+    const { client, conn, rec } = await pair({ floodBurst: 1, floodRate: 1, inputQueue: 1 << 20 });
+    const line = 'y'.repeat(59) + '\n';
+    const total = 24 << 20;
+    client.write(line.repeat(total / line.length));
+    // Wait until the server's own read buffer is full: it has stopped reading.
+    for (let turn = 0; conn.socket.readableLength < conn.socket.readableHighWaterMark; turn++) {
+      expect(turn).toBeLessThan(100_000);
+      await nextTurn();
+    }
+    // The sender still holds most of what it wrote; the server read little of it.
+    expect(client.writableLength).toBeGreaterThan(0);
+    expect(conn.socket.bytesRead).toBeLessThan(total / 2);
+    // The inbox holds at most one read (64 KiB) and a line: never a flood.
+    expect(conn.inputPending).toBeGreaterThan(0);
+    expect(conn.inputPending).toBeLessThanOrEqual(65_536 + 64);
+    expect(rec.lines).toEqual(['y'.repeat(59)]);
+    expect(rec.ended).toEqual([]);
+  });
+
+  it('ends the connection as a flood once the held lines pass inputQueue bytes, and then reads nothing more', async () => {
+    const { client, conn, rec, received, clientEnd } = await pair({ floodBurst: 1, floodRate: 1, line: 64, inputQueue: 100 });
+    rec.onEnded = () => conn.close('ERR FLOOD * :too much\n');
+    // One write: a takes the token, b (60 bytes) is held, c (60 more) passes the bound.
+    client.write('a\n' + 'b'.repeat(60) + '\n' + 'c'.repeat(60) + '\nd\n');
+    await rec.until(() => rec.ended.length > 0);
+    expect(rec.ended).toEqual([{ kind: 'flood' }]);
+    expect(rec.lines).toEqual(['a']);
+    expect(conn.inputPending).toBe(0);
+    expect(conn.send('late\n')).toBe(false);
+    await clientEnd;
+    expect(received()).toBe('ERR FLOOD * :too much\n');
+    await conn.closed;
+    expect(rec.order).toEqual(['line a', 'ended flood']);
+  });
+
+  it('reports the flood to an owner that has not closed yet only once, and delivers nothing after it', async () => {
+    const { client, conn, rec } = await pair({ floodBurst: 1, floodRate: 1, line: 64, inputQueue: 100 });
+    client.write('a\n' + `${'b'.repeat(60)}\n`.repeat(10));
+    await rec.until(() => rec.ended.length > 0);
+    expect(conn.state).toBe(ConnectionState.Open); // until the owner closes
+    const more = once(conn.socket, 'data');
+    conn.socket.resume(); // even if reading went on, nothing more reaches the owner
+    client.write('e\n'.repeat(10) + 'x'.repeat(1000));
+    await more;
+    expect(rec.order).toEqual(['line a', 'ended flood']);
+  });
+
+  it('close() drops the held lines and clears the resume timer [QUIT-2] [QUIT-3]', async () => {
+    const { client, conn, rec, clientEnd } = await pair({ floodBurst: 1, floodRate: 1 });
+    const before = timers();
+    const first = afterNextRead(conn, rec);
+    client.write('QUIT\nb\nc\n');
+    await first;
+    expect(rec.lines).toEqual(['QUIT']);
+    expect(conn.inputPending).toBe(2);
+    expect(timers()).toBe(before + 1); // the resume timer, 1 s away
+    conn.close('BYE\n');
+    expect(conn.inputPending).toBe(0);
+    expect(timers()).toBe(before + 1); // now only the linger timer
+    await clientEnd;
+    client.end();
+    await conn.closed;
+    expect(timers()).toBe(before);
+    expect(rec.lines).toEqual(['QUIT']);
+    expect(rec.ended).toEqual([]);
+  });
+
+  it('a reset drops the held lines and the resume timer [QUIT-3]', async () => {
+    const { client, conn, rec } = await pair({ floodBurst: 1, floodRate: 1 });
+    const before = timers();
+    const first = afterNextRead(conn, rec);
+    client.write('a\nb\nc\n');
+    await first;
+    expect(timers()).toBe(before + 1);
+    rec.onEnded = () => conn.close();
+    client.resetAndDestroy();
+    await conn.closed;
+    expect(rec.ended.map((e) => e.kind)).toEqual(['error']);
+    expect(conn.inputPending).toBe(0);
+    expect(timers()).toBe(before);
+    expect(rec.lines).toEqual(['a']);
+  });
+
+  it('on EOF after held lines, delivers every held line before ended({kind: "eof"}), and their replies reach the peer [QUIT-3] [MSG-8]', async () => {
+    const { client, conn, rec, received, clientEnd } = await pair({ floodBurst: 2, floodRate: 200 });
+    rec.onLine = (line) => conn.send(`re: ${line}\n`);
+    rec.onEnded = () => conn.close('bye\n');
+    const lines = Array.from({ length: 10 }, (_, i) => `l${i}`);
+    client.end(lines.map((line) => `${line}\n`).join('')); // half-close: the client can still read
+    await clientEnd;
+    expect(rec.order).toEqual([...lines.map((line) => `line ${line}`), 'ended eof']);
+    expect(received()).toBe(lines.map((line) => `re: ${line}\n`).join('') + 'bye\n');
+    await conn.closed;
+  });
+
+  it('stamps lastInput when input arrives, even while lines are held (for the keepalive)', async () => {
+    let now = 1_000;
+    const { client, conn, rec } = await pair({ floodBurst: 1, floodRate: 1 }, {}, new Flusher(), { ...POLICY, clock: () => now });
+    expect(conn.lastInput).toBe(1_000);
+    now = 5_000;
+    const first = afterNextRead(conn, rec);
+    client.write('a\nb\n');
+    await first;
+    expect(conn.lastInput).toBe(5_000);
+    expect(conn.inputPending).toBe(1);
+  });
+
+  it('with floodRate 0 never holds a line', async () => {
+    const { client, conn, rec } = await pair({ floodBurst: 1, floodRate: 0 });
+    const first = afterNextRead(conn, rec);
+    const lines = Array.from({ length: 200 }, (_, i) => `n${i}`);
+    client.write(lines.map((line) => `${line}\n`).join(''));
+    const seen = await first;
+    expect(seen.paused).toBe(false);
+    expect(seen.pending).toBe(0);
+    await rec.until(() => rec.lines.length === 200);
+    expect(rec.lines).toEqual(lines);
   });
 });
 
