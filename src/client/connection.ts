@@ -19,7 +19,7 @@ import { LineFramer } from '../protocol/framer.ts';
 import { DEFAULT_LIMITS } from '../protocol/limits.ts';
 import { PROTOCOL_VERSION, clientLine, decodeServerMessage, type ServerEvent } from '../protocol/messages.ts';
 import { parseText } from '../protocol/parser.ts';
-import { ConnectError, describeSocketError, type ClientEvent, type CloseCause, type Listener } from './events.ts';
+import { ConnectError, Listeners, describeSocketError, type ClientEvent, type CloseCause, type Listener } from './events.ts';
 import { splitText } from './input.ts';
 import { RequestQueue, type Request, type RequestCommand } from './requests.ts';
 
@@ -58,7 +58,7 @@ export class ChatConnection {
   #error: Error | undefined;
   #handshakeTimer: NodeJS.Timeout | undefined;
   #quitTimer: NodeJS.Timeout | undefined;
-  readonly #listeners = new Set<Listener>();
+  readonly #listeners = new Listeners<ClientEvent>();
   readonly #options: ConnectionOptions;
   readonly closed: Promise<void>;
   #resolveClosed!: () => void;
@@ -91,12 +91,11 @@ export class ChatConnection {
   }
 
   subscribe(listener: Listener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.subscribe(listener);
   }
 
   #emit(event: ClientEvent): void {
-    for (const listener of [...this.#listeners]) listener(event);
+    this.#listeners.emit(event);
   }
 
   /** Resolves once TCP is connected; the handshake then runs by itself. */

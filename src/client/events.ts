@@ -50,6 +50,20 @@ export type ClientEvent =
 
 export type Listener = (event: ClientEvent) => void;
 
+/** Subscribers to one kind of event; a listener may unsubscribe while being called. */
+export class Listeners<E> {
+  readonly #set = new Set<(event: E) => void>();
+
+  subscribe(listener: (event: E) => void): () => void {
+    this.#set.add(listener);
+    return () => this.#set.delete(listener);
+  }
+
+  emit(event: E): void {
+    for (const listener of [...this.#set]) listener(event);
+  }
+}
+
 export type SessionEvent =
   | Exclude<ClientEvent, { readonly type: 'closed' }>
   /** A connection that had registered (or the first one) ended without the user leaving. */

@@ -18,7 +18,7 @@
  * timer by hand and never sleep.
  */
 import { ChatConnection, type ConnectionOptions } from './connection.ts';
-import { describeConnectFailure, type ClientEvent, type SessionEvent, type SessionListener } from './events.ts';
+import { Listeners, describeConnectFailure, type ClientEvent, type SessionEvent, type SessionListener } from './events.ts';
 import { DEFAULT_LIMITS } from '../protocol/limits.ts';
 import { DEFAULT_BACKOFF, DEFAULT_RECONNECT_TIMEOUT_MS, REAL_SCHEDULER, backoffDelay, type Backoff, type Scheduler } from './backoff.ts';
 import { DEFAULT_QUEUE_LIMITS, Outbox, type QueueLimits } from './outbox.ts';
@@ -62,7 +62,7 @@ export class ChatSupervisor {
   readonly #options: SupervisorOptions;
   readonly #scheduler: Scheduler;
   readonly #random: () => number;
-  readonly #listeners = new Set<SessionListener>();
+  readonly #listeners = new Listeners<SessionEvent>();
 
   constructor(options: SupervisorOptions, deps: SupervisorDeps = {}) {
     this.#options = options;
@@ -87,12 +87,11 @@ export class ChatSupervisor {
   }
 
   subscribe(listener: SessionListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.subscribe(listener);
   }
 
   #emit(event: SessionEvent): void {
-    for (const listener of [...this.#listeners]) listener(event);
+    this.#listeners.emit(event);
   }
 
   /** Opens the first connection; rejects with ConnectError when even that fails, which is never retried. */
