@@ -11,6 +11,7 @@ import { startServer } from '../support/server-process.ts';
 import {
   collect,
   expectErr,
+  itVolume,
   readGreeting,
   repliesOf,
   settle,
@@ -21,7 +22,9 @@ import {
 } from '../support/suite.ts';
 import { itOwnServer } from '../support/target.ts';
 
-const suite = useServer();
+// Flood control off: some tests send far more lines than a burst
+// ([FLOOD-1]); flood.test.ts tests flood control.
+const suite = useServer(['--flood-rate', '0']);
 
 /** A text of exactly `bytes` bytes of UTF-8 that ends in multi-byte characters (€ is 3 bytes). */
 function textOfBytes(bytes: number): string {
@@ -127,7 +130,7 @@ describe('lines in the byte stream', () => {
     expect(a!.isClosed).toBe(false);
   });
 
-  it('[FRAME-1] REFERENCES §1 #1: messages from two senders at once are never glued together', async () => {
+  itVolume(suite, '[FRAME-1] REFERENCES §1 #1: messages from two senders at once are never glued together', async () => {
     const [a, b, c] = await suite.users(3);
     const count = 200;
     const batch = (who: string) => Array.from({ length: count }, (_, i) => `SAY :${who}-${i}\n`).join('');

@@ -5,9 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Received } from '../support/line-client.ts';
-import { collect, expectErr, repliesOf, settle, useServer } from '../support/suite.ts';
+import { collect, expectErr, itVolume, repliesOf, settle, useServer } from '../support/suite.ts';
 
-const suite = useServer();
+// Flood control off: the pipelined, concurrent and slow-consumer tests send
+// far more lines than a burst ([FLOOD-1]); flood.test.ts tests flood control.
+const suite = useServer(['--flood-rate', '0']);
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -112,9 +114,10 @@ describe('SAY', () => {
       'ECHO three',
     ]);
     expect(replies.find((m) => m.command === 'NICK')!.params).toEqual([old, renamed]);
+  });
 
-    // Many SAYs pipelined, every fifth one empty: one ECHO or ERR each, in order.
-    a.name = renamed;
+  itVolume(suite, '[MSG-8] 200 SAYs pipelined, every fifth one empty: one ECHO or ERR each, in the order sent', async () => {
+    const a = await suite.user();
     const lines = Array.from({ length: 200 }, (_, i) => (i % 5 === 3 ? 'SAY :' : `SAY :m${i}`));
     a.write(lines.join('\n') + '\n');
     const acks = repliesOf(a, await a.barrier());
@@ -196,7 +199,7 @@ describe('concurrency', () => {
 });
 
 describe('slow consumers', () => {
-  it('[LIMIT-7] [ERR-2] [PRES-1] [MSG-7] a client that stops reading is cut off with ERR SLOW_CONSUMER and leaves with reason error; nobody waits for it, and it loses no line before the cut', async () => {
+  itVolume(suite, '[LIMIT-7] [ERR-2] [PRES-1] [MSG-7] a client that stops reading is cut off with ERR SLOW_CONSUMER and leaves with reason error; nobody waits for it, and it loses no line before the cut', async () => {
     const sender = await suite.user(suite.name('snd'));
     const reader = await suite.user(suite.name('rdr'));
     const slow = await suite.user(suite.name('slw'));

@@ -6,10 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import type { LineClient, Received } from '../support/line-client.ts';
 import { TICKS_PER_SECOND, cpuTicks, hasProc } from '../support/proc.ts';
-import { collect, expectErr, repliesOf, settle, upTo, useServer } from '../support/suite.ts';
+import { collect, expectErr, itVolume, repliesOf, settle, upTo, useServer } from '../support/suite.ts';
 import { itOwnServer } from '../support/target.ts';
 
-const suite = useServer();
+// Flood control off: the churn test sends far more lines than a burst
+// ([FLOOD-1]); flood.test.ts tests flood control.
+const suite = useServer(['--flood-rate', '0']);
 
 const isLeaveOf = (name: string | undefined) => (m: Received) => m.command === 'LEAVE' && m.params[0] === name;
 const isFrom = (name: string | undefined) => (m: Received) => m.command === 'MSG' && m.params[3] === name;
@@ -293,7 +295,7 @@ describe('WHO and presence', () => {
     if (suite.own) expect(after.filter((n) => !names.includes(n)).sort()).toEqual([...before].sort());
   });
 
-  it('[PRES-1] [PRES-2] [QUIT-3] [MSG-2] [MSG-7] REFERENCES §1 #4: joins and leaves churning while messages flow never disconnect a sender, and lose, duplicate or reorder no message', async () => {
+  itVolume(suite, '[PRES-1] [PRES-2] [QUIT-3] [MSG-2] [MSG-7] REFERENCES §1 #4: joins and leaves churning while messages flow never disconnect a sender, and lose, duplicate or reorder no message', async () => {
     const senders = await suite.users(4, 's');
     const listeners = await suite.users(2, 'l');
     const watcher = await suite.user(suite.name('wat'));

@@ -11,6 +11,13 @@ import { runServerCli, startServer, type ServerProcess } from '../support/server
 import { settle } from '../support/suite.ts';
 import { itOwnServer } from '../support/target.ts';
 
+/**
+ * Flood control off ([FLOOD-1]), for the tests that fill a send queue with
+ * 300 lines from one client: with a burst of 20 and 10 lines/s that would
+ * take half a minute.
+ */
+const VOLUME = ['--flood-rate', '0'];
+
 /** SPEC [SHUT-3] and the brief: a graceful stop takes at most this long. */
 const STOP_MS = 2_000;
 
@@ -86,7 +93,7 @@ describe('graceful shutdown', () => {
   });
 
   itOwnServer('[SHUT-1] [MSG-7] SHUTDOWN comes after every line already queued for a client, even one that was not reading', async () => {
-    const { server, pool } = await start();
+    const { server, pool } = await start(VOLUME);
     const sender = await user(pool, 'sender');
     const slow = await user(pool, 'slow');
     await settle(sender, slow);
@@ -111,7 +118,7 @@ describe('graceful shutdown', () => {
   });
 
   itOwnServer('[SHUT-3] the server stops accepting connections as soon as shutdown starts', async () => {
-    const { server, pool } = await start();
+    const { server, pool } = await start(VOLUME);
     const reader = await user(pool, 'reader');
     const sender = await user(pool, 'sender');
     const slow = await user(pool, 'stuck');
@@ -136,7 +143,7 @@ describe('graceful shutdown', () => {
   });
 
   itOwnServer('[SHUT-3] the server exits 0 within 2 s even when a client does not read', async () => {
-    const { server, pool } = await start();
+    const { server, pool } = await start(VOLUME);
     const sender = await user(pool, 'sender');
     const stuck = await user(pool, 'stuck');
     await settle(sender, stuck);

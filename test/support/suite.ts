@@ -9,9 +9,11 @@
  * - never assume who else is online: look only at names this test created,
  *   or compare to a baseline;
  * - read limits from the greeting (`suite.limits`), never assume defaults;
- * - synchronise on protocol events (`barrier()`, `expect()`), never sleep.
+ * - synchronise on protocol events (`barrier()`, `expect()`), never sleep;
+ * - a test that sends more lines than flood control lets through at once
+ *   uses `itVolume`, and its file starts the server with `--flood-rate 0`.
  */
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ClientPool, LineClient, uniqueName, type ConnectOptions, type Received } from './line-client.ts';
 import { EXTERNAL_SERVER, openTarget, type Target } from './target.ts';
 
@@ -26,6 +28,11 @@ export interface ServerInfo {
   readonly readCap: number;
   /** `NAMELEN`: longest name. */
   readonly nameLen: number;
+  /**
+   * `RATE` ([FLOOD-1]): lines per second a connection may send after its
+   * burst. 0 when the server announces 0 or no `RATE`: no flood control.
+   */
+  readonly floodRate: number;
   readonly text: string;
 }
 
@@ -43,6 +50,11 @@ export function readGreeting(m: Received): ServerInfo {
     if (value === undefined || !/^[0-9]+$/.test(value)) throw new Error(`greeting has no integer ${key}: ${m.raw}`);
     return Number(value);
   };
+  const decimal = (key: string) => {
+    const value = keys.get(key);
+    if (value === undefined || !/^[0-9]+(\.[0-9]+)?$/.test(value)) throw new Error(`greeting has no number ${key}: ${m.raw}`);
+    return Number(value);
+  };
   return {
     versions: m.params[0]!.split(','),
     serverName: m.params[1]!,
@@ -50,6 +62,7 @@ export function readGreeting(m: Received): ServerInfo {
     line: int('LINE'),
     readCap: int('READCAP'),
     nameLen: int('NAMELEN'),
+    floodRate: keys.has('RATE') ? decimal('RATE') : 0,
     text: m.params[m.params.length - 1]!,
   };
 }
@@ -289,4 +302,31 @@ export function useServer(serverArgs: readonly string[] = []): Suite {
     foreign: (online) => online.filter((n) => !names.has(n)),
   };
   return suite;
+}
+
+/** Why a test that needs volume is skipped against a server with flood control on. */
+export const NEEDS_FLOOD_OFF = 'needs flood control off: start the server with --flood-rate 0';
+
+/**
+ * A test that sends more lines from one connection than flood control
+ * ([FLOOD-1]) lets through at once, so that with `RATE` lines per second it
+ * would only time out. On our own server its file must start the server with
+ * `--flood-rate 0` (the test fails if the greeting announces another RATE).
+ * Against CHAT_SERVER it is skipped, saying why, when the greeting announces
+ * a RATE other than 0.
+ */
+export function itVolume(suite: Suite, name: string, fn: () => Promise<void>, timeout?: number): void {
+  const shown = suite.own ? name : `${name} (needs flood control off)`;
+  it(
+    shown,
+    async (context) => {
+      const rate = suite.info.floodRate;
+      if (rate !== 0) {
+        if (suite.own) throw new Error(`this file's server must be started with --flood-rate 0; its greeting announces RATE=${rate}`);
+        context.skip(`${NEEDS_FLOOD_OFF} (the server announces RATE=${rate})`);
+      }
+      await fn();
+    },
+    timeout,
+  );
 }
