@@ -32,6 +32,8 @@ export class ChatServer {
   readonly #sessions = new Set<Session>();
   /** Sockets refused over a connection limit, until they close. */
   readonly #refused = new Map<Socket, Promise<void>>();
+  /** The registration timer of each session still in the greeting state ([PING-5]). */
+  readonly #registering = new Map<Session, NodeJS.Timeout>();
   readonly #server: Server;
   readonly #hub: Hub;
   readonly #flusher = new Flusher();
@@ -179,13 +181,17 @@ export class ChatServer {
     const session = new Session(this.#nextId++, connection);
     this.#sessions.add(session);
     const keepalive = this.#watch(session);
-    const registration = setTimeout(() => {
-      if (session.state === SessionState.Greeting) {
-        this.#fail(session, 'REGISTRATION_TIMEOUT', `No HELLO within ${this.#options.registerTimeoutMs / 1000} s`);
-      }
-    }, this.#options.registerTimeoutMs);
+    this.#registering.set(
+      session,
+      setTimeout(() => {
+        this.#registering.delete(session);
+        if (session.state === SessionState.Greeting) {
+          this.#fail(session, 'REGISTRATION_TIMEOUT', `No HELLO within ${this.#options.registerTimeoutMs / 1000} s`);
+        }
+      }, this.#options.registerTimeoutMs),
+    );
     void connection.closed.then(() => {
-      clearTimeout(registration);
+      this.#stopRegistrationTimer(session);
       keepalive.stop();
       this.#admission.release(ip);
       this.#sessions.delete(session);
@@ -249,6 +255,15 @@ export class ChatServer {
       this.#log(`Internal error on ${session.label}: ${(error as Error).stack ?? String(error)}`);
       replyError(this.#context, session, new ProtocolError('INTERNAL_ERROR', '*', 'Internal server error'));
     }
+    // Registered (or gone): its registration timer has nothing left to watch.
+    if (session.state !== SessionState.Greeting) this.#stopRegistrationTimer(session);
+  }
+
+  #stopRegistrationTimer(session: Session): void {
+    const timer = this.#registering.get(session);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#registering.delete(session);
   }
 
   #onEnded(session: Session, why: TransportEnd): void {

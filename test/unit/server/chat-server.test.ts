@@ -575,6 +575,26 @@ describe('ChatServer: keepalive [PING-3]', () => {
   });
 });
 
+describe('ChatServer: timers per connection', () => {
+  it('a connection owns a keepalive timer, and a registration timer only until it registers; none once closed [QUIT-3]', async () => {
+    const { server, pool } = await start({ registerTimeoutMs: 60_000 });
+    const baseline = timers();
+    const client = await pool.connect();
+    // Accepted and greeted, not registered: keepalive + registration.
+    expect(timers()).toBe(baseline + 2);
+    client.send('HELLO 1 you'); // a failed HELLO keeps it in the greeting state
+    await client.barrier();
+    expect(timers()).toBe(baseline + 2);
+    await client.register('member');
+    await client.barrier();
+    expect(timers()).toBe(baseline + 1);
+    client.send('QUIT');
+    await client.closed;
+    await turnsUntil(() => server.connections === 0 && timers() === baseline, 100_000);
+    expect(timers()).toBe(baseline);
+  });
+});
+
 describe('ChatServer.stats [QUIT-3]', () => {
   it('counts connections, online users and addresses, and returns to zero once everything has closed', async () => {
     const { server, pool } = await start({ maxPerIp: 2 });
