@@ -22,8 +22,12 @@ export interface ServerProcess {
   readonly child: ChildProcess;
   /** Every line the server printed so far, stdout and stderr. */
   readonly output: string[];
-  /** Resolves with the next printed line matching `pattern`. */
-  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /**
+   * Resolves with the first printed line matching `pattern`, looking only at
+   * lines from index `since` of `output` on (default 0: any line so far, then
+   * the next one printed). Pass `output.length` to wait for a new line only.
+   */
+  waitForOutput(pattern: RegExp, timeoutMs?: number, since?: number): Promise<string>;
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
@@ -32,14 +36,28 @@ export interface ServerProcess {
 
 const STARTED = /Server started on (\S+):(\d+)/;
 
-export async function startServer(args: readonly string[] = [], timeoutMs = 20_000): Promise<ServerProcess> {
+export interface StartOptions {
+  /**
+   * A command that runs the server as its last arguments and exec()s it, so
+   * the server keeps the child's pid: for example `['taskset', '-c', '0']`
+   * to pin the server to one CPU (the benchmarks). Default: none.
+   */
+  readonly prefix?: readonly string[];
+}
+
+export async function startServer(
+  args: readonly string[] = [],
+  timeoutMs = 20_000,
+  options: StartOptions = {},
+): Promise<ServerProcess> {
   const hasHost = args.includes('--host');
   const hasPort = args.includes('--port');
-  const child = spawn(
+  const argv = [
     process.execPath,
-    tsxArgs(SERVER_ENTRY, ['start', ...(hasHost ? [] : ['--host', '127.0.0.1']), ...(hasPort ? [] : ['--port', '0']), ...args]),
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    ...tsxArgs(SERVER_ENTRY, ['start', ...(hasHost ? [] : ['--host', '127.0.0.1']), ...(hasPort ? [] : ['--port', '0']), ...args]),
+  ];
+  const [command, ...commandArgs] = [...(options.prefix ?? []), ...argv];
+  const child = spawn(command!, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const watchers = new Set<(line: string) => void>();
   for (const stream of [child.stdout!, child.stderr!]) {
@@ -53,9 +71,9 @@ export async function startServer(args: readonly string[] = [], timeoutMs = 20_0
     signal: signal as NodeJS.Signals | null,
   }));
 
-  const waitForOutput = (pattern: RegExp, waitMs = 10_000) =>
+  const waitForOutput = (pattern: RegExp, waitMs = 10_000, since = 0) =>
     new Promise<string>((resolve, reject) => {
-      const seen = output.find((line) => pattern.test(line));
+      const seen = output.slice(since).find((line) => pattern.test(line));
       if (seen !== undefined) return resolve(seen);
       const timer = setTimeout(() => {
         watchers.delete(watch);
