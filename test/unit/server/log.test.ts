@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { printable, silentLog, streamLog } from '../../../src/server/log.ts';
+import { LOG_BACKLOG, printable, silentLog, streamLog } from '../../../src/server/log.ts';
 
 describe('printable', () => {
   it.each([
@@ -64,6 +64,34 @@ describe('streamLog', () => {
     log('Message from mallory: \u001b[2J\u202eevil\nfake line');
     expect(text()).toBe('1970-01-01T00:00:00.000Z Message from mallory: \\u{1b}[2J\\u{202e}evil\\u{a}fake line\n');
     expect(text().split('\n')).toHaveLength(2);
+  });
+
+  it('drops lines while more than the backlog waits to be written, then says how many', async () => {
+    // A stream nobody reads: what is written waits in it (writableLength).
+    const stream = new PassThrough({ highWaterMark: 16 });
+    const log = streamLog(stream, () => new Date(0), 100);
+    log('a'.repeat(150)); // written: nothing was waiting
+    log('dropped 1');
+    log('dropped 2');
+    expect(stream.writableLength).toBeGreaterThan(100);
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stream.writableLength).toBe(0);
+    log('after');
+    log('and on');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks.join('').split('\n')).toEqual([
+      `1970-01-01T00:00:00.000Z ${'a'.repeat(150)}`,
+      '1970-01-01T00:00:00.000Z 2 log lines dropped: the log output was not keeping up',
+      '1970-01-01T00:00:00.000Z after',
+      '1970-01-01T00:00:00.000Z and on',
+      '',
+    ]);
+  });
+
+  it('holds at most about 1 MiB of log output by default', () => {
+    expect(LOG_BACKLOG).toBe(1 << 20);
   });
 
   it('uses the real clock by default', () => {
