@@ -6,24 +6,27 @@
  * Real server processes; clients on 127.0.0.1, 127.0.0.2 and 127.0.0.3.
  */
 import { describe, expect } from 'vitest';
-import type { ClientPool, ConnectOptions, LineClient } from '../support/line-client.ts';
+import type { ClientPool, ConnectOptions, LineClient, Received } from '../support/line-client.ts';
 import { serverStats, statsUntil, useOwnServers, user } from '../support/own-server.ts';
 import { expectErr, settle } from '../support/suite.ts';
 import { itOwnServer } from '../support/target.ts';
 
 const own = useOwnServers();
 
-/** Connects and returns the first line the server sent, and the client. */
-async function attempt(pool: ClientPool, options: ConnectOptions = {}): Promise<{ client: LineClient; first: string }> {
+/** Connects and returns the client and the first line the server sent it (consumed). */
+async function attempt(pool: ClientPool, options: ConnectOptions = {}): Promise<{ client: LineClient; first: Received }> {
   const client = await pool.connect({ ...options, greeting: false });
   const first = await client.expect(() => true);
-  return { client, first: first.command };
+  return { client, first };
 }
 
-/** Checks that `client` was refused: its only line is ERR TOO_MANY_CONNECTIONS, then the server closed. */
-async function expectRefused(client: LineClient): Promise<void> {
-  const lines = await client.untilClosed();
-  expect(lines, 'lines sent to a refused connection').toHaveLength(1);
+/**
+ * Checks that `client` was refused: its only line is ERR TOO_MANY_CONNECTIONS
+ * (`first`, if the caller has already taken it from the inbox), then the server closed.
+ */
+async function expectRefused(client: LineClient, first?: Received): Promise<void> {
+  const lines = [...(first === undefined ? [] : [first]), ...(await client.untilClosed())];
+  expect(lines.map((m) => m.raw), 'lines sent to a refused connection').toHaveLength(1);
   expectErr(lines[0], 'TOO_MANY_CONNECTIONS', '*');
   expect(client.wire.lines).toBe(1);
   expect(client.wire.unterminated).toBe(0);
@@ -57,9 +60,9 @@ describe('connection limits', () => {
     let admitted: LineClient | undefined;
     while (admitted === undefined && refusals < 50) {
       const { client, first } = await attempt(pool);
-      if (first === 'LINECHAT') admitted = client;
+      if (first.command === 'LINECHAT') admitted = client;
       else {
-        await expectRefused(client);
+        await expectRefused(client, first);
         refusals++;
       }
     }
