@@ -290,8 +290,8 @@ export class ClientPool {
   }
 
   /** Connects and registers; a unique name is chosen when none is given. */
-  async user(name: string = uniqueName()): Promise<LineClient> {
-    const client = await this.connect();
+  async user(name: string = uniqueName(), options?: ConnectOptions): Promise<LineClient> {
+    const client = await this.connect(options);
     await client.register(name);
     return client;
   }

@@ -535,9 +535,10 @@ describe('ChatServer: keepalive [PING-3]', () => {
   it('keeps a client that answers PINGs; drops one that does not with ERR PING_TIMEOUT, and others see LEAVE <name> timeout [PRES-1]', async () => {
     // A timeout long enough that answering never races a busy test machine.
     const { server, pool, logs } = await start({ pingIntervalMs: 100, pingTimeoutMs: 300 });
-    const answerer = await pool.user('answerer');
+    // Both see PINGs as lines: one answers them by hand, the other never does.
+    const answerer = await pool.user('answerer', { answerPings: false });
     const answered = answerPings(answerer);
-    const silent = await pool.user('silent');
+    const silent = await pool.user('silent', { answerPings: false });
     const got = await rest(silent);
     expect(got.map((m) => m.raw)).toEqual(['PING keepalive-1', 'ERR PING_TIMEOUT * :No reply to PING within 0.3 s']);
     const leave = await answerer.expect('LEAVE');
@@ -563,9 +564,9 @@ describe('ChatServer: keepalive [PING-3]', () => {
 
   it('an unregistered client that does not answer is dropped too, without a LEAVE [PRES-4]', async () => {
     const { server, pool } = await start({ pingIntervalMs: 100, pingTimeoutMs: 300 });
-    const watcher = await pool.user('watcher');
+    const watcher = await pool.user('watcher', { answerPings: false });
     answerPings(watcher);
-    const stranger = await pool.connect();
+    const stranger = await pool.connect({ answerPings: false });
     const got = await rest(stranger);
     expect(got.map((m) => m.command)).toEqual(['PING', 'ERR']);
     expect(got[1]?.params.slice(0, 2)).toEqual(['PING_TIMEOUT', '*']);
