@@ -111,6 +111,8 @@ export class Connection {
   #queued = 0;
   #blocked = false;
   #linger: NodeJS.Timeout | undefined;
+  /** Bytes read and thrown away since close() began. */
+  #ignored = 0;
   #inbox: Input[] = [];
   #inboxBytes = 0;
   #resume: NodeJS.Timeout | undefined;
@@ -153,7 +155,15 @@ export class Connection {
     // is seen and the socket closes promptly.
     socket.on('data', (chunk: Buffer) => {
       this.lastInput = policy.clock();
-      this.#framer.push(chunk);
+      if (this.#state === ConnectionState.Open) {
+        this.#framer.push(chunk);
+        return;
+      }
+      // Closing: input is read only so that the peer's FIN is seen. A peer
+      // that keeps streaming is not worth the CPU; it waits, unread, for
+      // the linger timer.
+      this.#ignored += chunk.length;
+      if (this.#ignored > limits.readCap) socket.pause();
     });
     socket.on('drain', () => {
       this.#blocked = false;
@@ -302,7 +312,7 @@ export class Connection {
     this.#state = ConnectionState.Closing;
     this.#dropInbox();
     if (this.socket.destroyed) return;
-    // Read (and ignore) again, so the peer's FIN is seen.
+    // Read (and ignore, up to READCAP bytes) again, so the peer's FIN is seen.
     this.socket.resume();
     if (lastLines !== undefined) this.#enqueue(Buffer.from(lastLines));
     // Bytes behind a full socket buffer still go out in order; the linger

@@ -18,7 +18,7 @@ const own = useOwnServers();
 const MB = 1024 * 1024;
 
 describe('oversized input', () => {
-  itOwnServer('[LIMIT-3] [ERR-2] [PRES-1] a 100 MB stream without a line end gets ERR INPUT_OVERFLOW once READCAP bytes have come, then the connection closes; server memory does not follow the stream, even when the client writes on after the cut', async () => {
+  itOwnServer('[LIMIT-3] [ERR-2] [PRES-1] a stream of up to 100 MB without a line end gets ERR INPUT_OVERFLOW once READCAP bytes have come, then the connection closes; server memory does not follow the stream, even when the client writes on after the cut', async () => {
     const { server, pool } = await own.start();
     const pid = server.child.pid;
     const peer = await user(pool, 'peer');
@@ -27,7 +27,7 @@ describe('oversized input', () => {
     const rssBefore = hasProc(pid) ? memoryKb(pid, 'VmRSS') : 0;
 
     // The client keeps writing after the server's FIN, as a hostile one
-    // would: the server must keep discarding, not storing, until it is done.
+    // would: the server must neither store it nor spend itself reading it.
     streamer.socket.allowHalfOpen = true;
     const total = 100 * MB;
     const chunk = Buffer.alloc(MB, 0x61);
@@ -63,8 +63,9 @@ describe('oversized input', () => {
     // The ERR came while the client was still writing, long before the end of the stream ...
     expect(sentAtErr).toBeGreaterThanOrEqual(0);
     expect(sentAtErr, 'bytes written when the ERR arrived').toBeLessThan(total / 2);
-    // ... and the rest of it was read and thrown away, not held.
-    expect(sent).toBe(total);
+    // ... and the server stopped reading it: after READCAP more bytes it left
+    // the rest unread until the socket's linger time ran out.
+    expect(sent).toBeLessThan(total);
     const leave = await peer.expect((m) => m.command === 'LEAVE' && m.params[0] === 'streamer');
     expect(leave.params).toEqual(['streamer', 'error', 'INPUT_OVERFLOW']);
     expect(await peer.who()).toEqual(['peer']);
