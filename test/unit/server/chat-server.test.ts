@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /**
  * ChatServer in-process, over loopback, with a recording log. Clients are
  * the raw LineClient of test/support; every wait is on a line, a close or a
@@ -115,6 +116,15 @@ describe('ChatServer: a session', () => {
       `REGTIMEOUT=${d.registerTimeoutMs / 1000}`,
     ]);
     expect(client.greeting?.params).toHaveLength(12);
+  });
+
+  it('announces by default exactly the keys and defaults of the SPEC §3 table [LIMIT-1]', async () => {
+    const spec = readFileSync(new URL('../../../SPEC.md', import.meta.url), 'utf8');
+    const section = spec.slice(spec.indexOf('## 3. Limits'), spec.indexOf('### Flood control'));
+    const table = [...section.matchAll(/^\| `([A-Z]+)` \| [^|]+ \| (\d+) \|$/gm)].map((m) => `${m[1]}=${m[2]}`);
+    const { pool } = await start({});
+    const client = await pool.connect();
+    expect(client.greeting?.params.slice(2, -1)).toEqual(table);
   });
 
   it('announces the hardening policies it was given, durations in seconds [SESSION-1] [LIMIT-1]', async () => {
