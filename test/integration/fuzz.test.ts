@@ -38,6 +38,7 @@ import type { LineClient, Received } from '../support/line-client.ts';
 import type { ServerProcess } from '../support/server-process.ts';
 import { isSortedIgnoringCase, splitAt, upTo, useServer } from '../support/suite.ts';
 import { EXTERNAL_SERVER } from '../support/target.ts';
+import { DEFAULT_OPTIONS } from '../../src/server/options.ts';
 
 // Small limits make the limit paths cheap to reach; flood control with a
 // small burst and a high rate makes lines wait (and their timers run)
@@ -64,6 +65,15 @@ const ADDRESSES = 4;
 const TIME_BUDGET_MS = 28_000;
 /** How often a state that settles asynchronously (closes) is polled, each time after a round trip. */
 const POLLS = 60;
+/**
+ * A connection the server is closing stops being read after READCAP more
+ * bytes ([LIMIT-3]), so a fuzzed peer that wrote on after a fatal ERR or its
+ * QUIT, then hung up, is only let go by the server's linger timer (not
+ * configurable: the default), not by its FIN. Stats may take that long to
+ * settle, plus some slack for a busy machine.
+ */
+const LINGER_MS = DEFAULT_OPTIONS.lingerMs;
+const LINGER_SLACK_MS = 2_000;
 
 /** Fatal codes of SPEC §10: the ERR is the last line, then the server closes ([ERR-2]). */
 const FATAL = new Set(['INPUT_OVERFLOW', 'SLOW_CONSUMER', 'FLOOD', 'PING_TIMEOUT', 'REGISTRATION_TIMEOUT', 'TOO_MANY_CONNECTIONS', 'INTERNAL_ERROR']);
@@ -550,13 +560,18 @@ const sameCounts = (a: Omit<Stats, 'rss'>, b: Omit<Stats, 'rss'>) =>
   a.connections === b.connections && a.online === b.online && a.addresses === b.addresses && a.sockets === b.sockets && a.timers === b.timers;
 
 /**
- * Polls Stats until `done` says so, at most POLLS more times, each poll after
- * a round trip through the server on `sync`; returns the last Stats.
+ * Polls Stats until `done` says so, each poll after a round trip through the
+ * server on `sync`: at least POLLS more times, and for as long as a socket
+ * left to the server's linger timer may take to go (LINGER_MS and slack);
+ * returns the last Stats.
  */
 async function settleStats(server: ServerProcess, sync: Watcher, done: (stats: Stats) => boolean): Promise<Stats> {
+  const deadline = performance.now() + LINGER_MS + LINGER_SLACK_MS;
   let stats = await readStats(server);
-  for (let poll = 0; poll < POLLS && !done(stats); poll++) {
+  for (let poll = 0; !done(stats) && (poll < POLLS || performance.now() < deadline); poll++) {
     count('Stats polls');
+    // Past the quick polls only a timer is left to wait for: poll gently.
+    if (poll >= POLLS) await new Promise((resolve) => setTimeout(resolve, 50));
     await sync.barrier();
     stats = await readStats(server);
   }
