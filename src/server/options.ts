@@ -121,6 +121,7 @@ const FIELDS = {
   'ping-timeout': { env: 'LINECHAT_PING_TIMEOUT', help: 'PINGTIMEOUT: seconds to answer that PING before being cut off', parse: seconds(0.05, 86400), shown: `${d.pingTimeoutMs / 1000}` },
   'register-timeout': { env: 'LINECHAT_REGISTER_TIMEOUT', help: 'REGTIMEOUT: seconds to finish HELLO', parse: seconds(0.05, 86400), shown: `${d.registerTimeoutMs / 1000}` },
   'max-connections': { env: 'LINECHAT_MAX_CONNECTIONS', help: 'open connections in all', parse: integer(1, 1_000_000), shown: `${d.maxConnections}` },
+  linger: { env: 'LINECHAT_LINGER', help: 'seconds a closing connection may take to flush and close before it is dropped', parse: seconds(0.05, 600), shown: `${d.lingerMs / 1000}` },
   'max-per-ip': { env: 'LINECHAT_MAX_PER_IP', help: 'open connections from one IP address', parse: integer(1, 1_000_000), shown: `${d.maxPerIp}` },
 } as const satisfies Record<string, Field<unknown>>;
 type Flag = keyof typeof FIELDS;
@@ -207,5 +208,6 @@ function resolve(v: Values): ServerOptions {
     registerTimeoutMs: v['register-timeout'] ?? d.registerTimeoutMs,
     maxConnections: v['max-connections'] ?? d.maxConnections,
     maxPerIp: v['max-per-ip'] ?? d.maxPerIp,
+    lingerMs: v.linger ?? d.lingerMs,
   });
 }

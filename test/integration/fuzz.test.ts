@@ -38,13 +38,14 @@ import type { LineClient, Received } from '../support/line-client.ts';
 import type { ServerProcess } from '../support/server-process.ts';
 import { isSortedIgnoringCase, splitAt, upTo, useServer } from '../support/suite.ts';
 import { EXTERNAL_SERVER } from '../support/target.ts';
-import { DEFAULT_OPTIONS } from '../../src/server/options.ts';
 
 // Small limits make the limit paths cheap to reach; flood control with a
 // small burst and a high rate makes lines wait (and their timers run)
 // without slowing the runs; the keepalive PINGs idle connections during a
 // run. Enough connections per address for all 40 fuzzed ones and the test's
 // own on one address (shrinking may put them all there).
+/** The fuzz server's linger time (see LINGER_SLACK_MS below). */
+const LINGER_MS = 500;
 const suite = useServer([
   '--max-line', '512',
   '--read-cap', '2048',
@@ -55,6 +56,7 @@ const suite = useServer([
   // Longer than any test connection stays unregistered: the Stats check counts registration timers.
   '--register-timeout', '20',
   '--max-per-ip', '48',
+  '--linger', String(LINGER_MS / 1000),
 ]);
 
 const NUM_RUNS = 50;
@@ -68,11 +70,11 @@ const POLLS = 60;
 /**
  * A connection the server is closing stops being read after READCAP more
  * bytes ([LIMIT-3]), so a fuzzed peer that wrote on after a fatal ERR or its
- * QUIT, then hung up, is only let go by the server's linger timer (not
- * configurable: the default), not by its FIN. Stats may take that long to
- * settle, plus some slack for a busy machine.
+ * QUIT, then hung up, is only let go by the server's linger timer, not by
+ * its FIN. A short linger keeps such waits short; Stats may take that long
+ * to settle, plus some slack for a busy machine.
  */
-const LINGER_MS = DEFAULT_OPTIONS.lingerMs;
+
 const LINGER_SLACK_MS = 2_000;
 
 /** Fatal codes of SPEC §10: the ERR is the last line, then the server closes ([ERR-2]). */

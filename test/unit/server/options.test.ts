@@ -132,6 +132,8 @@ describe('parseServerArgs: hardening flags and environment', () => {
     ['--max-connections', 'LINECHAT_MAX_CONNECTIONS', '1000000', (o) => o.maxConnections, 1_000_000, '50'],
     ['--max-per-ip', 'LINECHAT_MAX_PER_IP', '1', (o) => o.maxPerIp, 1, '50'],
     ['--max-per-ip', 'LINECHAT_MAX_PER_IP', '1000000', (o) => o.maxPerIp, 1_000_000, '50'],
+    ['--linger', 'LINECHAT_LINGER', '0.5', (o) => o.lingerMs, 500, '9'],
+    ['--linger', 'LINECHAT_LINGER', '600', (o) => o.lingerMs, 600_000, '9'],
   ];
 
   it.each(cases)('%s %s sets it', (flag, _env, value, pick, expected) => {
@@ -189,6 +191,8 @@ describe('parseServerArgs: hardening flags and environment', () => {
     ['--max-connections', '0'],
     ['--max-connections', '2.5'],
     ['--max-per-ip', '0'],
+    ['--linger', '0'],
+    ['--linger', '601'],
     ['--max-per-ip', '-1'],
   ])('%s %j is rejected with a message naming %s and the value', (flag, value) => {
     const message = failure(['start', `${flag}=${value}`]).message;
@@ -265,6 +269,7 @@ describe('parseServerArgs: help', () => {
       ['--register-timeout', 'LINECHAT_REGISTER_TIMEOUT', String(d.registerTimeoutMs / 1000)],
       ['--max-connections', 'LINECHAT_MAX_CONNECTIONS', String(d.maxConnections)],
       ['--max-per-ip', 'LINECHAT_MAX_PER_IP', String(d.maxPerIp)],
+      ['--linger', 'LINECHAT_LINGER', String(d.lingerMs / 1000)],
     ] as const) {
       expect(SERVER_USAGE).toContain(`${flag} `);
       // The default and the variable are on the flag's own entry.
@@ -283,6 +288,7 @@ describe('parseServerArgs: help', () => {
         '--flood-rate',
         '--help',
         '--host',
+        '--linger',
         '--max-connections',
         '--max-input',
         '--max-line',
