@@ -244,6 +244,7 @@ export class ChatServer {
   }
 
   #onLine(session: Session, bytes: Buffer): void {
+    const greeting = session.state === SessionState.Greeting;
     const result = parseLine(bytes);
     try {
       if (result.kind === 'message') dispatch(this.#context, session, result.message);
@@ -255,8 +256,9 @@ export class ChatServer {
       this.#log(`Internal error on ${session.label}: ${(error as Error).stack ?? String(error)}`);
       replyError(this.#context, session, new ProtocolError('INTERNAL_ERROR', '*', 'Internal server error'));
     }
-    // Registered (or gone): its registration timer has nothing left to watch.
-    if (session.state !== SessionState.Greeting) this.#stopRegistrationTimer(session);
+    // Just registered (or gone): the registration timer has nothing left to
+    // watch. Checked on the transition only, not on every line of a chat.
+    if (greeting && session.state !== SessionState.Greeting) this.#stopRegistrationTimer(session);
   }
 
   #stopRegistrationTimer(session: Session): void {
