@@ -31,7 +31,8 @@
  * for it (SENDQ) is reached. Every loop is bounded in count and time; the run
  * takes about 30 s and is stopped by its own deadline at 60 s.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { pinSelf, pinning } from './pin.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -56,12 +57,6 @@ const DEADLINE_MS = 60_000;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const LOAD_ENTRY = fileURLToPath(new URL('./abuse-load.ts', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
-
-/** `taskset -c <cpu>` when taskset exists and works here, else nothing. */
-function pinning(): ((cpu: number) => string[]) | undefined {
-  const probe = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
-  return probe.status === 0 ? (cpu) => ['taskset', '-c', String(cpu)] : undefined;
-}
 
 interface Child {
   readonly process: ChildProcess;
@@ -173,7 +168,7 @@ async function main(): Promise<number> {
   if (unknown.length > 0) throw new Error(`--abusers takes ${ABUSERS.join(', ')}; got ${unknown.join(', ')}`);
   const pin = pinning();
   // This process only coordinates and samples: keep it off the server's CPU.
-  if (pin !== undefined) spawnSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+  if (pin !== undefined) pinSelf(1);
 
   const serverArgs = ['--flood-rate', String(RATE), '--flood-burst', String(BURST), '--max-sendq', String(SENDQ)];
   let server: ServerProcess | undefined;

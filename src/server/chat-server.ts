@@ -74,6 +74,7 @@ export class ChatServer {
     this.#context = {
       hub: this.#hub,
       log,
+      logMessages: options.logMessages,
       disconnect: (session, reason, text, lastLine) => this.#disconnect(session, reason, text, lastLine),
     };
     this.#server = createServer((socket) => this.#accept(socket));

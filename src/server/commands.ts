@@ -13,6 +13,8 @@ import { SessionState, type Session } from './session.ts';
 export interface CommandContext {
   readonly hub: Hub;
   readonly log: (line: string) => void;
+  /** Whether each message's text goes to the log (--log-messages). */
+  readonly logMessages: boolean;
   /** Takes the session offline, then closes its connection after `lastLine`. */
   disconnect(session: Session, reason: LeaveReason, text: string, lastLine?: string): void;
 }
@@ -57,7 +59,7 @@ const nick: Handler = (ctx, session, [name]) => {
 const say: Handler = (ctx, session, [text]) => {
   if (text === '') throw new ProtocolError('BAD_PARAMS', 'SAY', 'Nothing to say: the text is empty');
   ctx.hub.say(session, text!);
-  ctx.log(`Message from ${session.name}: ${text}`);
+  if (ctx.logMessages) ctx.log(`Message from ${session.name}: ${text}`);
 };
 
 // WHO

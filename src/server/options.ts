@@ -33,6 +33,8 @@ export interface ServerOptions {
   readonly lingerMs: number;
   /** How long shutdown waits for clients to take their last lines. */
   readonly shutdownMs: number;
+  /** Whether the log has a line, with the text, for every message. */
+  readonly logMessages: boolean;
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
@@ -51,6 +53,7 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   maxPerIp: 64,
   lingerMs: 5_000,
   shutdownMs: 1_000,
+  logMessages: true,
 });
 
 export class OptionError extends Error {
@@ -100,6 +103,11 @@ function decimal(min: number, max: number, scale = 1): Parse<number> {
   };
 }
 
+const onOff: Parse<boolean> = (value, source) => {
+  if (value !== 'on' && value !== 'off') throw new OptionError(`${source} must be on or off, got ${JSON.stringify(value)}`);
+  return value === 'on';
+};
+
 const seconds = (min: number, max: number) => decimal(min, max, 1000);
 /** The most bytes one socket read delivers (libuv's read buffer). */
 const READ_SIZE = 65_536;
@@ -123,6 +131,7 @@ const FIELDS = {
   'max-connections': { env: 'LINECHAT_MAX_CONNECTIONS', help: 'open connections in all', parse: integer(1, 1_000_000), shown: `${d.maxConnections}` },
   linger: { env: 'LINECHAT_LINGER', help: 'seconds a closing connection may take to flush and close before it is dropped', parse: seconds(0.05, 600), shown: `${d.lingerMs / 1000}` },
   'max-per-ip': { env: 'LINECHAT_MAX_PER_IP', help: 'open connections from one IP address', parse: integer(1, 1_000_000), shown: `${d.maxPerIp}` },
+  'log-messages': { env: 'LINECHAT_LOG_MESSAGES', help: 'on: a log line with the text of every message; off: none', parse: onOff, shown: d.logMessages ? 'on' : 'off' },
 } as const satisfies Record<string, Field<unknown>>;
 type Flag = keyof typeof FIELDS;
 type Values = { [F in Flag]: ReturnType<(typeof FIELDS)[F]['parse']> | undefined };
@@ -209,5 +218,6 @@ function resolve(v: Values): ServerOptions {
     maxConnections: v['max-connections'] ?? d.maxConnections,
     maxPerIp: v['max-per-ip'] ?? d.maxPerIp,
     lingerMs: v.linger ?? d.lingerMs,
+    logMessages: v['log-messages'] ?? d.logMessages,
   });
 }

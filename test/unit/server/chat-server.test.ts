@@ -205,6 +205,17 @@ describe('ChatServer: a session', () => {
     expect(logs).toContain('Disconnected Robert (quit: off now)');
   });
 
+  it('with --log-messages off, logs no message text but every other step', async () => {
+    const { pool, logs } = await start({ logMessages: false });
+    const alice = await pool.user('alice');
+    const bob = await pool.user('bob');
+    alice.send('SAY :a private matter');
+    expect((await bob.expect('MSG')).params[4]).toBe('a private matter');
+    await alice.expect('ECHO');
+    expect(logs.some((l) => l.includes('a private matter'))).toBe(false);
+    expect(logs.some((l) => l.endsWith(' as bob'))).toBe(true);
+  });
+
   it('sends the replies queued before BYE, then processes no line after QUIT, even in the same packet [QUIT-1] [QUIT-2]', async () => {
     const { pool } = await start();
     const watcher = await pool.user('watcher');

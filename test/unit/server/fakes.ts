@@ -130,6 +130,7 @@ export function makeContext(hub: Hub = makeHub()): TestContext {
     logs,
     disconnects,
     log: (line) => logs.push(line),
+    logMessages: true,
     disconnect(session, reason, text, lastLine) {
       disconnects.push({ session, reason, text, lastLine });
       if (session.state === SessionState.Gone) return;

@@ -134,6 +134,7 @@ describe('parseServerArgs: hardening flags and environment', () => {
     ['--max-per-ip', 'LINECHAT_MAX_PER_IP', '1000000', (o) => o.maxPerIp, 1_000_000, '50'],
     ['--linger', 'LINECHAT_LINGER', '0.5', (o) => o.lingerMs, 500, '9'],
     ['--linger', 'LINECHAT_LINGER', '600', (o) => o.lingerMs, 600_000, '9'],
+    ['--log-messages', 'LINECHAT_LOG_MESSAGES', 'off', (o) => o.logMessages, false, 'on'],
   ];
 
   it.each(cases)('%s %s sets it', (flag, _env, value, pick, expected) => {
@@ -301,6 +302,7 @@ describe('parseServerArgs: help', () => {
         '--read-cap',
         '--register-timeout',
         '--server-name',
+        '--log-messages',
       ].sort(),
     );
   });
@@ -340,6 +342,8 @@ describe('parseServerArgs: errors name what they reject', () => {
     ['--server-name', 'x'.repeat(65)],
     ['--server-name', 'naïve'],
     ['--host', ''],
+    ['--log-messages', 'no'],
+    ['--log-messages', 'OFF'],
   ])('%s %j is rejected with a message naming %s and the value', (flag, value) => {
     const message = failure(['start', `${flag}=${value}`]).message;
     expect(message).toContain(flag);
