@@ -27,7 +27,8 @@ function where(frame: ProfileNode['callFrame']): string {
   if (url === '') return '';
   const src = url.indexOf('/src/');
   const path = src !== -1 ? url.slice(src + 1) : url.replace(/^file:\/\/.*\/node_modules\//, '');
-  return `${path}:${frame.lineNumber + 1}`;
+  // tsx's transformed modules report line 0 for every function.
+  return frame.lineNumber > 0 ? `${path}:${frame.lineNumber + 1}` : path;
 }
 
 export function selfTimes(profile: CpuProfile): Frame[] {

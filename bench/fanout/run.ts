@@ -95,8 +95,8 @@ interface Cell {
   readonly receivers: number;
 }
 
-async function measure(spec: ServerSpec, cell: Cell, measureMs: number, pin: ((cpu: number) => string[]) | undefined, env?: NodeJS.ProcessEnv): Promise<GeneratorResult> {
-  const server = await spec.start(pin?.(0) ?? [], env);
+async function measure(spec: ServerSpec, cell: Cell, measureMs: number, pin: ((cpu: number) => string[]) | undefined, nodeArgs?: readonly string[]): Promise<GeneratorResult> {
+  const server = await spec.start(pin?.(0) ?? [], nodeArgs);
   try {
     const config: GeneratorConfig = {
       kind: spec.kind,
@@ -123,7 +123,7 @@ async function profile(cell: Cell, measureMs: number, pin: ((cpu: number) => str
   const dir = mkdtempSync(join(tmpdir(), 'linechat-prof-'));
   try {
     const linechat = SERVERS.find((s) => s.kind === 'linechat')!;
-    const result = await measure(linechat, cell, measureMs, pin, { ...process.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}` });
+    const result = await measure(linechat, cell, measureMs, pin, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (file === undefined) return 'no profile was written';
     const saturation = result.workload === 'saturation' ? `${(result.deliveriesPerSecond / 1e6).toFixed(2)} M msg/s while profiled` : '';

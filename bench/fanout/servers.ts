@@ -28,8 +28,8 @@ export interface ServerSpec {
   missing(): string | undefined;
   /** The version string, for the results file. */
   version(): string;
-  /** `env` is used by linechat only: the profile passes NODE_OPTIONS through it. */
-  start(prefix: readonly string[], env?: NodeJS.ProcessEnv): Promise<RunningServer>;
+  /** `nodeArgs` are for linechat only: the profile passes `--cpu-prof` through them. */
+  start(prefix: readonly string[], nodeArgs?: readonly string[]): Promise<RunningServer>;
 }
 
 /**
@@ -104,8 +104,8 @@ export const SERVERS: readonly ServerSpec[] = [
     label: 'linechat',
     missing: () => undefined,
     version: () => `linechat (node ${process.version})`,
-    async start(prefix, env) {
-      const server = await startServer(LINECHAT_BENCH_ARGS, 20_000, { prefix, ...(env ? { env } : {}) });
+    async start(prefix, nodeArgs = []) {
+      const server = await startServer(LINECHAT_BENCH_ARGS, 20_000, { prefix, nodeArgs });
       return {
         port: server.port,
         pid: server.child.pid,

@@ -53,6 +53,7 @@ export class ChatServer {
       clock: Date.now,
       idPrefix: Date.now().toString(36) + randomBytes(2).toString('hex'),
       random: Math.random,
+      scheduler: this.#flusher,
     });
     this.#transportLimits = {
       ...options.limits,

@@ -9,6 +9,7 @@ import { ProtocolError } from '../protocol/errors.ts';
 import { foldName, nameProblem } from '../protocol/names.ts';
 import { serverLine, type ChatMessage, type LeaveReason } from '../protocol/messages.ts';
 import { Session, SessionState } from './session.ts';
+import { Fanout, type FanoutScheduler } from './fanout.ts';
 
 export interface HubOptions {
   readonly nameLength: number;
@@ -18,16 +19,21 @@ export interface HubOptions {
   readonly idPrefix: string;
   /** Picks guest numbers; injected so tests are deterministic. */
   readonly random: () => number;
+  /** Ends each turn's broadcasts (the server's Flusher). */
+  readonly scheduler: FanoutScheduler;
 }
 
 export class Hub {
   /** Registered sessions by folded name ([NAME-2]). */
   readonly #users = new Map<string, Session>();
+  /** Every registered session's connection: who a broadcast reaches. */
+  readonly #everyone: Fanout;
   #seq = 0;
   readonly #options: HubOptions;
 
   constructor(options: HubOptions) {
     this.#options = options;
+    this.#everyone = new Fanout(options.scheduler);
   }
 
   get online(): number {
@@ -40,6 +46,7 @@ export class Hub {
     session.name = name;
     session.state = SessionState.Registered;
     this.#users.set(foldName(name), session);
+    this.#everyone.add(session.connection);
     this.broadcast(serverLine.join(name), session);
     return name;
   }
@@ -79,13 +86,17 @@ export class Hub {
     session.state = SessionState.Gone;
     if (!wasOnline) return false;
     this.#users.delete(foldName(session.name));
+    this.#everyone.remove(session.connection);
     this.broadcast(serverLine.leave(session.name, reason, text));
     return true;
   }
 
   /** Takes everyone offline without announcing it, as SHUTDOWN already says so ([SHUT-2]). */
   removeAll(): void {
-    for (const session of this.#users.values()) session.state = SessionState.Gone;
+    for (const session of this.#users.values()) {
+      session.state = SessionState.Gone;
+      this.#everyone.remove(session.connection);
+    }
     this.#users.clear();
   }
 
@@ -96,10 +107,7 @@ export class Hub {
 
   /** Sends one line to every online session except `except`, encoded once. */
   broadcast(line: string, except?: Session): void {
-    const bytes = Buffer.from(line);
-    for (const user of this.#users.values()) {
-      if (user !== except) user.send(bytes);
-    }
+    this.#everyone.publish(Buffer.from(line), except?.connection);
   }
 
   #checkValid(name: string, command: string): void {

@@ -7,12 +7,17 @@
  *   were queued, for the life of the connection.
  * - Producers only enqueue. One drain path (`flush`, run once per event-loop
  *   turn by the Flusher, and again on 'drain') writes, so every line queued
- *   in one turn goes out in one corked batch (one writev).
+ *   in one turn goes out in one `write()`.
+ * - Broadcasts reach a connection through a Fanout group (fanout.ts), which
+ *   hands it each turn's lines as one shared Buffer; a private `send()`
+ *   first catches up with its groups, so order is kept.
  * - When `write()` reports a full socket buffer, nothing more is written
  *   until 'drain'; the bytes wait here, counted.
  * - The queue is bounded: queued bytes plus the socket's own buffer may not
  *   pass `sendQueue`. Passing it marks the connection as a slow consumer;
- *   the close happens in a microtask, never inside the producer's loop.
+ *   the close happens in a microtask, never inside the producer's loop. A
+ *   group's lines count once they are handed over, at the latest at the end
+ *   of the turn they were published in.
  * - `close()` is the one way out. It happens once; later sends are dropped.
  *
  * Input contract (flood control, RFC 1459 §8.10):
@@ -29,6 +34,7 @@
 import type { Socket } from 'node:net';
 import { LineFramer, type FramerLimits } from '../protocol/framer.ts';
 import { TokenBucket } from './token-bucket.ts';
+import type { Fanout, FanoutMember, FanoutScheduler } from './fanout.ts';
 
 export const ConnectionState = {
   Open: 'open',
@@ -76,13 +82,27 @@ export interface ConnectionEvents {
   ended(why: TransportEnd): void;
 }
 
-/** Batches writes: each dirty connection is flushed once per event-loop turn. */
-export class Flusher {
+/**
+ * Batches writes: at the end of each event-loop turn, every group that
+ * published hands its batch to its members, then each dirty connection is
+ * flushed once.
+ */
+export class Flusher implements FanoutScheduler {
   #dirty = new Set<Connection>();
+  #groups: Fanout[] = [];
   #scheduled = false;
 
   schedule(connection: Connection): void {
     this.#dirty.add(connection);
+    this.#arm();
+  }
+
+  scheduleGroup(group: Fanout): void {
+    this.#groups.push(group);
+    this.#arm();
+  }
+
+  #arm(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
     setImmediate(this.#run);
@@ -90,6 +110,9 @@ export class Flusher {
 
   #run = (): void => {
     this.#scheduled = false;
+    const groups = this.#groups;
+    this.#groups = [];
+    for (const group of groups) group.flush();
     const dirty = this.#dirty;
     this.#dirty = new Set();
     for (const connection of dirty) connection.flush();
@@ -99,7 +122,7 @@ export class Flusher {
 /** A received line waiting for its token, or the length of a dropped over-long line. */
 type Input = Buffer | number;
 
-export class Connection {
+export class Connection implements FanoutMember {
   readonly socket: Socket;
   readonly remote: string;
   /** When input last arrived (policy clock); read by the keepalive watchdog. */
@@ -110,6 +133,8 @@ export class Connection {
   #queue: Buffer[] = [];
   #queued = 0;
   #blocked = false;
+  /** The fan-out groups this connection is in. */
+  readonly #groups = new Set<Fanout>();
   #linger: NodeJS.Timeout | undefined;
   /** Bytes read and thrown away since close() began. */
   #ignored = 0;
@@ -177,6 +202,7 @@ export class Connection {
     this.#closed = new Promise((resolve) => {
       socket.once('close', () => {
         this.#state = ConnectionState.Closed;
+        this.#leaveGroups();
         clearTimeout(this.#linger);
         this.#linger = undefined;
         this.#queue = [];
@@ -272,7 +298,14 @@ export class Connection {
   /** Queues whole lines. Returns false if they were not queued. */
   send(data: Buffer | string): boolean {
     if (!this.#live) return false;
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    // Broadcast lines published before this one go first.
+    for (const group of this.#groups) group.catchUp(this);
+    return this.deliver(typeof data === 'string' ? Buffer.from(data) : data);
+  }
+
+  /** Queues whole lines from a fan-out group; false if they were not queued. */
+  deliver(bytes: Buffer): boolean {
+    if (!this.#live) return false;
     if (this.pending + bytes.length > this.#limits.sendQueue) {
       // Dropping the line would break this peer's order ([MSG-7]), so the
       // peer loses the connection instead.
@@ -283,23 +316,33 @@ export class Connection {
     return true;
   }
 
+  enter(group: Fanout): void {
+    this.#groups.add(group);
+  }
+
+  exit(group: Fanout): void {
+    this.#groups.delete(group);
+  }
+
+  /** Takes every line its groups still owe it, and leaves them. */
+  #leaveGroups(): void {
+    for (const group of [...this.#groups]) group.remove(this);
+  }
+
   #enqueue(bytes: Buffer): void {
     this.#queue.push(bytes);
     this.#queued += bytes.length;
     this.#flusher.schedule(this);
   }
 
-  /** Writes the queue to the socket, corked into one batch. */
+  /** Writes the queue to the socket with one `write()`. */
   flush(): void {
     if (this.#blocked || this.#queue.length === 0 || this.socket.destroyed) return;
     const queue = this.#queue;
+    const bytes = queue.length === 1 ? queue[0]! : Buffer.concat(queue, this.#queued);
     this.#queue = [];
     this.#queued = 0;
-    this.socket.cork();
-    let ok = true;
-    for (const bytes of queue) ok = this.socket.write(bytes);
-    this.socket.uncork();
-    if (!ok) this.#blocked = true;
+    if (!this.socket.write(bytes)) this.#blocked = true;
   }
 
   /**
@@ -309,6 +352,7 @@ export class Connection {
    */
   close(lastLines?: string): void {
     if (this.#state !== ConnectionState.Open) return;
+    this.#leaveGroups();
     this.#state = ConnectionState.Closing;
     this.#dropInbox();
     if (this.socket.destroyed) return;

@@ -43,8 +43,8 @@ export interface StartOptions {
    * to pin the server to one CPU (the benchmarks). Default: none.
    */
   readonly prefix?: readonly string[];
-  /** The server's environment (default: this process's). */
-  readonly env?: NodeJS.ProcessEnv;
+  /** Options for node itself, before the script: for example `--cpu-prof` (the benchmarks). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startServer(
@@ -56,10 +56,11 @@ export async function startServer(
   const hasPort = args.includes('--port');
   const argv = [
     process.execPath,
+    ...(options.nodeArgs ?? []),
     ...tsxArgs(SERVER_ENTRY, ['start', ...(hasHost ? [] : ['--host', '127.0.0.1']), ...(hasPort ? [] : ['--port', '0']), ...args]),
   ];
   const [command, ...commandArgs] = [...(options.prefix ?? []), ...argv];
-  const child = spawn(command!, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+  const child = spawn(command!, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   const watchers = new Set<(line: string) => void>();
   for (const stream of [child.stdout!, child.stderr!]) {

@@ -7,6 +7,7 @@
 import { Hub, type HubOptions } from '../../../src/server/hub.ts';
 import { Session, SessionState } from '../../../src/server/session.ts';
 import type { Connection } from '../../../src/server/transport.ts';
+import type { FanoutScheduler } from '../../../src/server/fanout.ts';
 import type { CommandContext } from '../../../src/server/commands.ts';
 import type { LeaveReason } from '../../../src/protocol/messages.ts';
 import { parseText, type Message } from '../../../src/protocol/parser.ts';
@@ -30,6 +31,16 @@ export class FakeConnection {
     this.#record(typeof data === 'string' ? data : data.toString('utf8'));
     return true;
   }
+
+  // Fan-out membership. The fake hub's groups flush at once (IMMEDIATE), so
+  // nothing is ever owed to a member and send() needs no catching up.
+  deliver(bytes: Buffer): boolean {
+    return this.send(bytes);
+  }
+
+  enter(): void {}
+
+  exit(): void {}
 
   close(lastLine?: string): void {
     if (this.closedWith !== null) return;
@@ -87,12 +98,16 @@ export function testClock(start = 1_764_236_523_000): TestClock {
   return clock;
 }
 
+/** Ends a group's turn as soon as it publishes: direct delivery, for synchronous tests. */
+export const IMMEDIATE: FanoutScheduler = { scheduleGroup: (group) => group.flush() };
+
 export function makeHub(options: Partial<HubOptions> = {}): Hub {
   return new Hub({
     nameLength: 24,
     clock: testClock(),
     idPrefix: 'test',
     random: replay(0.5),
+    scheduler: IMMEDIATE,
     ...options,
   });
 }
