@@ -23,6 +23,12 @@ export interface HubOptions {
   readonly scheduler: FanoutScheduler;
 }
 
+/**
+ * How long JOIN and LEAVE may wait to be sent with others ([PRES-5]): a burst
+ * of arrivals then costs each client one write per 50 ms, not one per line.
+ */
+export const PRESENCE_HOLD_MS = 50;
+
 export class Hub {
   /** Registered sessions by folded name ([NAME-2]). */
   readonly #users = new Map<string, Session>();
@@ -47,7 +53,7 @@ export class Hub {
     session.state = SessionState.Registered;
     this.#users.set(foldName(name), session);
     this.#everyone.add(session.connection);
-    this.broadcast(serverLine.join(name), session);
+    this.broadcast(serverLine.join(name), session, PRESENCE_HOLD_MS);
     return name;
   }
 
@@ -87,7 +93,7 @@ export class Hub {
     if (!wasOnline) return false;
     this.#users.delete(foldName(session.name));
     this.#everyone.remove(session.connection);
-    this.broadcast(serverLine.leave(session.name, reason, text));
+    this.broadcast(serverLine.leave(session.name, reason, text), undefined, PRESENCE_HOLD_MS);
     return true;
   }
 
@@ -105,9 +111,9 @@ export class Hub {
     return [...this.#users.keys()].sort().map((folded) => this.#users.get(folded)!.name);
   }
 
-  /** Sends one line to every online session except `except`, encoded once. */
-  broadcast(line: string, except?: Session): void {
-    this.#everyone.publish(Buffer.from(line), except?.connection);
+  /** Sends one line to every online session except `except`, encoded once; see Fanout.publish for `holdMs`. */
+  broadcast(line: string, except?: Session, holdMs = 0): void {
+    this.#everyone.publish(Buffer.from(line), except?.connection, holdMs);
   }
 
   #checkValid(name: string, command: string): void {

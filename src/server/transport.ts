@@ -102,6 +102,11 @@ export class Flusher implements FanoutScheduler {
     this.#arm();
   }
 
+  later(run: () => void, ms: number): () => void {
+    const timer = setTimeout(run, ms);
+    return () => clearTimeout(timer);
+  }
+
   #arm(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;

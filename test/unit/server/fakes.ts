@@ -98,8 +98,14 @@ export function testClock(start = 1_764_236_523_000): TestClock {
   return clock;
 }
 
-/** Ends a group's turn as soon as it publishes: direct delivery, for synchronous tests. */
-export const IMMEDIATE: FanoutScheduler = { scheduleGroup: (group) => group.flush() };
+/** Ends a group's turn as soon as it publishes, held lines too: direct delivery, for synchronous tests. */
+export const IMMEDIATE: FanoutScheduler = {
+  scheduleGroup: (group) => group.flush(),
+  later: (run) => {
+    run();
+    return () => {};
+  },
+};
 
 export function makeHub(options: Partial<HubOptions> = {}): Hub {
   return new Hub({
