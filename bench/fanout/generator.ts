@@ -303,7 +303,8 @@ class Run {
     let reordered = 0;
     let disconnected = 0;
     for (const r of this.receivers) {
-      lost += this.sent - r.last;
+      // Counted from what arrived in order, so a gap in the middle counts too.
+      lost += this.sent - r.count;
       reordered += r.reordered;
       if (r.closed) disconnected++;
     }

@@ -107,6 +107,8 @@ export class Fanout {
     if (this.#due === Due.EndOfTurn) return;
     if (holdMs === 0) {
       this.#due = Due.EndOfTurn;
+      this.#cancelHold?.();
+      this.#cancelHold = undefined;
       this.#scheduler.scheduleGroup(this);
     } else if (this.#due === Due.None) {
       this.#due = Due.Later;
@@ -135,6 +137,10 @@ export class Fanout {
     const joined = lines.length === 1 ? lines[0]! : Buffer.concat(lines, bytes);
     // Where each line starts in `joined`, only needed for members that caught up mid-turn.
     let starts: number[] | undefined;
+    // Nothing in this loop may call back into the group: a member's deliver()
+    // must not publish, catch up or remove synchronously (Connection reports
+    // a slow consumer in a microtask for this reason), or cursors would be
+    // read against the next batch.
     for (const [member, cursor] of this.#members) {
       if (cursor === lines.length) {
         this.#members.set(member, 0);

@@ -53,10 +53,15 @@ export class Watchdog {
   }
 
   #arm(ms: number): void {
-    this.#timer = setTimeout(this.#fire, Math.max(1, ms));
+    // A static callback with the dog as its argument: no closure per watchdog.
+    this.#timer = setTimeout(Watchdog.#fire, Math.max(1, ms), this);
   }
 
-  #fire = (): void => {
+  static #fire(dog: Watchdog): void {
+    dog.#check();
+  }
+
+  #check(): void {
     this.#timer = undefined;
     const now = this.#options.clock();
     const lastSeen = this.#options.lastSeen();
@@ -82,5 +87,5 @@ export class Watchdog {
     this.#pingedAt = now;
     this.#arm(timeoutMs);
     this.#actions.ping();
-  };
+  }
 }

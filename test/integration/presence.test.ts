@@ -253,6 +253,21 @@ describe('WHO and presence', () => {
     expect(await b!.who()).not.toContain(c.name);
   });
 
+  it('[PRES-5] [SESSION-5] [PRES-1] held JOINs and LEAVEs of a burst all come before the PONG of a PING sent after it, each LEAVE after its JOIN', async () => {
+    const [watcher] = await suite.users(1, 'w');
+    await settle(watcher!);
+    const burst = await suite.users(20, 'b');
+    const leaving = burst.slice(0, 10);
+    for (const c of leaving) c.send('QUIT :burst');
+    // Closed means the server has taken each one offline, so its LEAVE exists.
+    await Promise.all(leaving.map((c) => c.untilClosed()));
+    const before = await watcher!.barrier();
+    const seen = before.filter((m) => m.command === 'JOIN' || m.command === 'LEAVE').map((m) => `${m.command} ${m.params[0]}`);
+    expect(new Set(seen.filter((l) => l.startsWith('JOIN ')))).toEqual(new Set(burst.map((c) => `JOIN ${c.name}`)));
+    expect(new Set(seen.filter((l) => l.startsWith('LEAVE ')))).toEqual(new Set(leaving.map((c) => `LEAVE ${c.name}`)));
+    for (const c of leaving) expect(seen.indexOf(`LEAVE ${c.name}`)).toBeGreaterThan(seen.indexOf(`JOIN ${c.name}`));
+  });
+
   it('[PRES-3] [NAME-3] WHO follows renames, keeping the order without regard to case', async () => {
     const stem = suite.name('o').slice(0, suite.info.nameLen - 1);
     const a = await suite.user(`m${stem}`);
