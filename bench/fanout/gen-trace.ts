@@ -303,7 +303,8 @@ class Run {
     let reordered = 0;
     let disconnected = 0;
     for (const r of this.receivers) {
-      lost += this.sent - r.last;
+      // Counted from what arrived in order, so a gap in the middle counts too.
+      lost += this.sent - r.count;
       reordered += r.reordered;
       if (r.closed) disconnected++;
     }
@@ -377,7 +378,7 @@ async function latency(run: Run, connectMs: number): Promise<GeneratorResult> {
   let count = 0;
   const measureFrom = run.clock + warmupMs * 1000;
   run.onDelivery = (_r, _seq, sentAt) => {
-    if (sentAt >= measureFrom && count < capacity) { const l = run.receivedAt - sentAt; samples[count++] = l; if (l > 1000) process.stderr.write(`${Math.round((sentAt - measureFrom) / 1000)}:${(l / 1000).toFixed(1)} `); }
+    if (sentAt >= measureFrom && count < capacity) { const l = run.receivedAt - sentAt; samples[count++] = l; if (l > 2000) process.stderr.write(`${Math.round((sentAt - measureFrom) / 1000)}:${(l / 1000).toFixed(1)} `); }
   };
   const start = performance.now();
   const end = start + warmupMs + measureMs;

@@ -276,7 +276,11 @@ class Run {
       }
       this.receivers.push(new Receiver(this, `r${i}`, `127.0.0.${1 + (i % sources)}`));
     }
-    await this.until(() => this.#readyCount === receivers, 'all receivers ready', 120_000);
+    const readyWithin = 90_000;
+    await this.until(() => this.#readyCount === receivers, 'all receivers ready', readyWithin).catch(() => {
+      const rate = (this.#readyCount / (performance.now() - started)) * 1000;
+      throw new Error(`only ${this.#readyCount} of ${receivers} receivers were in the room after ${readyWithin / 1000} s (${rate.toFixed(0)}/s)`);
+    });
     this.publisher = connect({ host: this.config.host, port: this.config.port, noDelay: true });
     this.publisher.on('error', () => {});
     // The publisher's replies (ECHO, Redis's counts) are read and dropped.

@@ -136,22 +136,35 @@ function scaleColumns(receivers: number): Column[] {
   ];
 }
 
+/** Why runs failed, one line per server, N and reason, so a 'failed' cell is never a mystery. */
+function failures(records: readonly RunRecord[], workload: Workload, ns: readonly number[], servers: Report['servers']): string[] {
+  const seen = new Map<string, number>();
+  for (const r of records) {
+    if (r.workload !== workload || r.error === undefined || !ns.includes(r.receivers)) continue;
+    if (!servers.some((s) => s.kind === r.server)) continue;
+    const key = `${r.label}, N=${r.receivers}: ${r.error}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  const lines = [...seen].map(([key, runs]) => `- failed ${runs}×: ${key}`);
+  return lines.length === 0 ? [] : ['', ...lines];
+}
+
 export function renderReport(records: readonly RunRecord[], report: Report): string {
   const { servers } = report;
   const out: string[] = [];
   if (report.saturationNs.length > 0) {
     out.push('### Saturation: 1 publisher, N receivers, 64-byte payloads, window 1024', '');
-    out.push(...table(records, 'saturation', servers, report.saturationNs, SATURATION_COLUMNS), '');
+    out.push(...table(records, 'saturation', servers, report.saturationNs, SATURATION_COLUMNS), ...failures(records, 'saturation', report.saturationNs, servers), '');
     out.push(...ratios(records, 'saturation', servers, report.saturationNs, SATURATION_COLUMNS[0]!), '');
   }
   if (report.latencyNs.length > 0) {
     out.push('### Latency at 50,000 deliveries/s (open loop)', '');
-    out.push(...table(records, 'latency', servers, report.latencyNs, LATENCY_COLUMNS), '');
+    out.push(...table(records, 'latency', servers, report.latencyNs, LATENCY_COLUMNS), ...failures(records, 'latency', report.latencyNs, servers), '');
     out.push(...ratios(records, 'latency', servers, report.latencyNs, LATENCY_COLUMNS[2]!), '');
   }
   for (const n of report.scaleNs) {
     out.push(`### Connection scale: ${n} registered clients in one room`, '');
-    out.push(...table(records, 'scale', servers, [n], scaleColumns(n)), '');
+    out.push(...table(records, 'scale', servers, [n], scaleColumns(n)), ...failures(records, 'scale', [n], servers), '');
   }
   return out.join('\n');
 }

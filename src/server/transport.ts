@@ -91,6 +91,8 @@ export class Flusher implements FanoutScheduler {
   #dirty = new Set<Connection>();
   #groups: Fanout[] = [];
   #scheduled = false;
+  /** True while the end-of-turn flush runs: bytes handed over then may be written at once. */
+  flushing = false;
 
   schedule(connection: Connection): void {
     this.#dirty.add(connection);
@@ -115,12 +117,17 @@ export class Flusher implements FanoutScheduler {
 
   #run = (): void => {
     this.#scheduled = false;
-    const groups = this.#groups;
-    this.#groups = [];
-    for (const group of groups) group.flush();
-    const dirty = this.#dirty;
-    this.#dirty = new Set();
-    for (const connection of dirty) connection.flush();
+    this.flushing = true;
+    try {
+      const groups = this.#groups;
+      this.#groups = [];
+      for (const group of groups) group.flush();
+      const dirty = this.#dirty;
+      this.#dirty = new Set();
+      for (const connection of dirty) connection.flush();
+    } finally {
+      this.flushing = false;
+    }
   };
 }
 
@@ -330,6 +337,12 @@ export class Connection implements FanoutMember {
       this.#end({ kind: 'slow-consumer' });
       return false;
     }
+    if (this.#flusher.flushing && this.#queue.length === 0 && !this.#blocked) {
+      // A group's turn batch for an idle connection: one write() now, rather
+      // than a queue entry and a second pass over every member.
+      this.#write(bytes);
+      return true;
+    }
     this.#enqueue(bytes);
     return true;
   }
@@ -360,6 +373,10 @@ export class Connection implements FanoutMember {
     const bytes = queue.length === 1 ? queue[0]! : Buffer.concat(queue, this.#queued);
     this.#queue = [];
     this.#queued = 0;
+    this.#write(bytes);
+  }
+
+  #write(bytes: Buffer): void {
     if (!this.socket.write(bytes)) this.#blocked = true;
   }
 

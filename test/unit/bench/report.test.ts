@@ -149,6 +149,15 @@ describe('renderReport', () => {
     ]);
   });
 
+  it('lists why runs failed under the table, once per server, N and reason, with a count', () => {
+    expect(tableAfter(saturationOnly, '- failed')).toEqual([
+      '- failed 1×: naive relay, N=10: generator: deadline of 60000 ms reached',
+      '- failed 2×: Redis 7, N=100: generator: deadline of 60000 ms reached',
+    ]);
+    const alone = renderReport(records, report({ servers: servers('linechat'), saturationNs: [10, 100] }));
+    expect(alone).not.toContain('- failed');
+  });
+
   it('gives linechat ÷ peer from the medians, n/a where a side has no successful run', () => {
     expect(tableAfter(saturationOnly, '| delivered M msg/s: linechat ÷ peer')).toEqual([
       '| delivered M msg/s: linechat ÷ peer | N=10 | N=100 |',
