@@ -32,8 +32,15 @@ export const serverLine = {
   greeting: (versions: readonly string[], serverName: string, keys: ReadonlyArray<[string, number | string]>, text: string) =>
     formatLine('LINECHAT', versions.join(','), serverName, ...keys.map(([k, v]) => `${k}=${v}`), text),
   welcome: (name: string, text: string) => formatLine('WELCOME', name, text),
-  message: (own: boolean, m: ChatMessage) =>
-    formatLine(own ? 'ECHO' : 'MSG', m.id, String(m.seq), String(m.time), m.from, m.text),
+  message: (own: boolean, m: ChatMessage) => serverLine.messageAndEcho(m)[own ? 1 : 0],
+  /**
+   * `MSG` and `ECHO` of one message, formatted (and checked) once: they
+   * differ only in the command word ([MSG-3]), and the relay is the hot path.
+   */
+  messageAndEcho: (m: ChatMessage): readonly [msg: string, echo: string] => {
+    const msg = formatLine('MSG', m.id, String(m.seq), String(m.time), m.from, m.text);
+    return [msg, `ECHO${msg.slice('MSG'.length)}`];
+  },
   join: (name: string) => formatLine('JOIN', name),
   leave: (name: string, reason: LeaveReason, text: string) =>
     text === '' ? formatLine('LEAVE', name, reason) : formatLine('LEAVE', name, reason, text),

@@ -81,8 +81,9 @@ export class Hub {
       from: session.name,
       text,
     };
-    this.broadcast(serverLine.message(false, message), session);
-    session.send(serverLine.message(true, message));
+    const [msg, echo] = serverLine.messageAndEcho(message);
+    this.broadcast(msg, session);
+    session.send(echo);
     return message;
   }
 

@@ -54,6 +54,14 @@ describe('serverLine', () => {
     expect(serverLine.message(false, chat)).toBe('MSG m4xk2a-1f 31 1764236523001 alice :hi everyone\n');
   });
 
+  it('writes MSG and ECHO of one message together, differing only in the command word [MSG-3]', () => {
+    expect(serverLine.messageAndEcho(chat)).toEqual([
+      'MSG m4xk2a-1f 31 1764236523001 alice :hi everyone\n',
+      'ECHO m4xk2a-1f 31 1764236523001 alice :hi everyone\n',
+    ]);
+    expect(() => serverLine.messageAndEcho({ ...chat, text: 'a\rb' })).toThrow(TypeError);
+  });
+
   it('writes ECHO with the same fields as MSG', () => {
     expect(serverLine.message(true, chat)).toBe('ECHO m4xk2a-1f 31 1764236523001 alice :hi everyone\n');
   });
