@@ -95,8 +95,15 @@ interface Cell {
   readonly receivers: number;
 }
 
+/**
+ * Runs what follows with the open-file limit raised to the hard limit: 10,000
+ * clients need that many descriptors in the server and in the generator.
+ * `exec` keeps the pid, so the server's /proc entry is still its own.
+ */
+const RAISE_FD_LIMIT = ['sh', '-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh'];
+
 async function measure(spec: ServerSpec, cell: Cell, measureMs: number, pin: ((cpu: number) => string[]) | undefined, nodeArgs?: readonly string[]): Promise<GeneratorResult> {
-  const server = await spec.start(pin?.(0) ?? [], nodeArgs);
+  const server = await spec.start([...RAISE_FD_LIMIT, ...(pin?.(0) ?? [])], nodeArgs);
   try {
     const config: GeneratorConfig = {
       kind: spec.kind,
@@ -112,7 +119,7 @@ async function measure(spec: ServerSpec, cell: Cell, measureMs: number, pin: ((c
       serverPid: server.pid,
       deadlineMs: cell.workload === 'scale' ? 240_000 : 60_000 + measureMs,
     };
-    return await generate(config, pin?.(1) ?? []);
+    return await generate(config, [...RAISE_FD_LIMIT, ...(pin?.(1) ?? [])]);
   } finally {
     await server.stop();
   }

@@ -15,6 +15,7 @@ import {
   type TransportLimits,
   type TransportPolicy,
 } from '../../../src/server/transport.ts';
+import { Fanout } from '../../../src/server/fanout.ts';
 
 /**
  * Flood control is on, with a bucket far larger than any test outside
@@ -704,5 +705,75 @@ describe('Flusher', () => {
     await Promise.all([one.receivedAtLeast(20), two.receivedAtLeast(7)]);
     expect(one.received()).toBe('to one\nto one again\n');
     expect(two.received()).toBe('to two\n');
+  });
+});
+
+describe('Connection in a Fanout group', () => {
+  it('gets a turn of broadcasts as the one shared Buffer, in one write(), on every member [MSG-7]', async () => {
+    const flusher = new Flusher();
+    const group = new Fanout(flusher);
+    const one = await pair({}, {}, flusher);
+    const two = await pair({}, {}, flusher);
+    group.add(one.conn);
+    group.add(two.conn);
+    const writes = [vi.spyOn(one.conn.socket, 'write'), vi.spyOn(two.conn.socket, 'write')];
+    for (let i = 0; i < 50; i++) group.publish(Buffer.from(`MSG ${i}\n`));
+    expect(writes[0]).not.toHaveBeenCalled();
+    await nextTurn();
+    expect(writes[0]).toHaveBeenCalledTimes(1);
+    expect(writes[1]).toHaveBeenCalledTimes(1);
+    expect(writes[0]!.mock.calls[0]![0]).toBe(writes[1]!.mock.calls[0]![0]);
+    const expected = Array.from({ length: 50 }, (_, i) => `MSG ${i}\n`).join('');
+    await Promise.all([one.receivedAtLeast(expected.length), two.receivedAtLeast(expected.length)]);
+    expect(one.received()).toBe(expected);
+    expect(two.received()).toBe(expected);
+  });
+
+  it('a private send takes the broadcasts before it first: order is that of the calls, still one write() per turn [MSG-8] [PRES-5]', async () => {
+    const flusher = new Flusher();
+    const group = new Fanout(flusher);
+    const { conn, received, receivedAtLeast } = await pair({}, {}, flusher);
+    group.add(conn);
+    const write = vi.spyOn(conn.socket, 'write');
+    group.publish(Buffer.from('JOIN a\n'), undefined, 50); // held
+    group.publish(Buffer.from('MSG 1\n'));
+    conn.send('PONG x\n');
+    group.publish(Buffer.from('MSG 2\n'));
+    group.publish(Buffer.from('MSG 3\n'), conn); // its own: skipped
+    conn.send('ECHO 3\n');
+    await nextTurn();
+    expect(write).toHaveBeenCalledTimes(1);
+    const expected = 'JOIN a\nMSG 1\nPONG x\nMSG 2\nECHO 3\n';
+    await receivedAtLeast(expected.length);
+    expect(received()).toBe(expected);
+  });
+
+  it('close() takes what the group owes first, then the last line, and leaves the group', async () => {
+    const flusher = new Flusher();
+    const group = new Fanout(flusher);
+    const { conn, received, clientEnd } = await pair({}, {}, flusher);
+    group.add(conn);
+    group.publish(Buffer.from('LEAVE b lost\n'), undefined, 50);
+    conn.close('BYE\n');
+    expect(group.has(conn)).toBe(false);
+    await clientEnd;
+    expect(received()).toBe('LEAVE b lost\nBYE\n');
+  });
+
+  it('counts a handed-over batch against sendQueue: a member that does not read is cut off as a slow consumer [LIMIT-7]', async () => {
+    const flusher = new Flusher();
+    const group = new Fanout(flusher);
+    const { conn, client, rec } = await pair({ sendQueue: 64 * 1024 }, {}, flusher);
+    client.pause();
+    group.add(conn);
+    const line = Buffer.from(`MSG ${'x'.repeat(1000)}\n`);
+    // Kernel buffers on loopback take megabytes: publish until the bound is passed.
+    for (let turn = 0; turn < 2000 && rec.ended.length === 0; turn++) {
+      for (let i = 0; i < 64; i++) group.publish(line);
+      await nextTurn();
+    }
+    await rec.until(() => rec.ended.length > 0);
+    expect(rec.ended).toEqual([{ kind: 'slow-consumer' }]);
+    expect(conn.pending).toBeLessThanOrEqual(64 * 1024 + 64 * line.length);
   });
 });
