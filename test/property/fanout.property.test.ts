@@ -25,7 +25,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Fanout, type FanoutMember, type FanoutScheduler } from '../../src/server/fanout.ts';
+import { Fanout, type FanoutMember } from '../../src/server/fanout.ts';
+import { ManualFanoutScheduler } from '../unit/server/fakes.ts';
 
 const MEMBERS = 4;
 const HOLD_MS = 50;
@@ -54,56 +55,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Op>({ kind: 'fire' }) },
 );
 
-interface Timer {
-  readonly run: () => void;
-  cancelled: boolean;
-  fired: boolean;
-}
-
-/** Turns end, and timers fire, when the run says so. Counts flushes so chunks can be told apart. */
-class HandScheduler implements FanoutScheduler {
-  scheduled: Fanout[] = [];
-  readonly timers: Timer[] = [];
-  /** Which flush is running, or undefined outside flush(). */
-  flushing: number | undefined;
-  #flushes = 0;
-
-  scheduleGroup(group: Fanout): void {
-    this.scheduled.push(group);
-  }
-
-  later(run: () => void): () => void {
-    const timer: Timer = { run, cancelled: false, fired: false };
-    this.timers.push(timer);
-    return () => {
-      timer.cancelled = true;
-    };
-  }
-
-  get pending(): Timer[] {
-    return this.timers.filter((t) => !t.cancelled && !t.fired);
-  }
-
-  endTurn(): void {
-    const groups = this.scheduled;
-    this.scheduled = [];
-    for (const group of groups) {
-      this.flushing = this.#flushes++;
-      group.flush();
-      this.flushing = undefined;
-    }
-  }
-
-  /** Fires the oldest pending timer; false if there is none. */
-  fire(): boolean {
-    const timer = this.pending[0];
-    if (timer === undefined) return false;
-    timer.fired = true;
-    timer.run();
-    return true;
-  }
-}
-
 interface Chunk {
   readonly bytes: Buffer;
   /** The flush that delivered it; undefined for a catch-up or a private send. */
@@ -116,7 +67,7 @@ class Member implements FanoutMember {
   /** Every chunk so far, decoded and joined. */
   received = '';
 
-  constructor(readonly scheduler: HandScheduler) {}
+  constructor(readonly scheduler: ManualFanoutScheduler) {}
 
   deliver(bytes: Buffer): void {
     this.chunks.push({ bytes, flush: this.scheduler.flushing });
@@ -165,7 +116,7 @@ interface Turn {
  * invariants after every step, then drains every batch and compares the streams.
  */
 function simulate(initial: readonly number[], ops: readonly Op[]): void {
-  const scheduler = new HandScheduler();
+  const scheduler = new ManualFanoutScheduler();
   const group = new Fanout(scheduler);
   const members = Array.from({ length: MEMBERS }, () => new Member(scheduler));
   const inGroup = new Set<number>();
@@ -275,7 +226,7 @@ function simulate(initial: readonly number[], ops: readonly Op[]): void {
         endTurn();
         break;
       case 'fire':
-        if (scheduler.fire()) turn.due = true;
+        if (scheduler.fireOldest()) turn.due = true;
         break;
     }
     checkStreams();
@@ -284,7 +235,7 @@ function simulate(initial: readonly number[], ops: readonly Op[]): void {
   // Drain: let every hold run out and every turn end.
   for (let rounds = 0; scheduler.scheduled.length > 0 || scheduler.pending.length > 0; rounds++) {
     expect(rounds).toBeLessThan(4);
-    scheduler.fire();
+    scheduler.fireOldest();
     endTurn();
   }
   for (const [i, m] of members.entries()) expect(m.received, `member ${i}`).toBe(expected[i]);

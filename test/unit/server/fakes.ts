@@ -1,13 +1,14 @@
 /**
  * Socket-free stand-ins for the server's unit tests: a Connection that
  * records what is sent to it, Sessions around it, a Hub with an injected
- * clock and random source, and a CommandContext that disconnects the way
- * ChatServer does.
+ * clock and random source, a CommandContext that disconnects the way
+ * ChatServer does, and a Fanout scheduler driven by hand.
  */
+import { expect } from 'vitest';
 import { Hub, type HubOptions } from '../../../src/server/hub.ts';
 import { Session, SessionState } from '../../../src/server/session.ts';
 import type { Connection } from '../../../src/server/transport.ts';
-import type { FanoutScheduler } from '../../../src/server/fanout.ts';
+import type { Fanout, FanoutScheduler } from '../../../src/server/fanout.ts';
 import type { CommandContext } from '../../../src/server/commands.ts';
 import type { LeaveReason } from '../../../src/protocol/messages.ts';
 import { parseText, type Message } from '../../../src/protocol/parser.ts';
@@ -106,6 +107,79 @@ export const IMMEDIATE: FanoutScheduler = {
     return () => {};
   },
 };
+
+/** A hold timer armed through a ManualFanoutScheduler. */
+export interface ManualTimer {
+  readonly run: () => void;
+  readonly ms: number;
+  cancelled: boolean;
+  fired: boolean;
+}
+
+/**
+ * A FanoutScheduler whose turns end, and whose hold timers fire, only when
+ * the test says so (`endTurn`, `fire`, `fireOldest`). It exists so that a
+ * test can look at a Fanout between a publish and the end of its turn, or
+ * while a line is held, where the order contract ([MSG-7], [MSG-8]) and the
+ * presence hold ([PRES-5]) live. Shared by the Fanout unit and property tests.
+ */
+export class ManualFanoutScheduler implements FanoutScheduler {
+  /** Groups that asked to be flushed this turn, one entry per request. */
+  scheduled: Fanout[] = [];
+  /** Every hold timer ever armed, in order. */
+  readonly timers: ManualTimer[] = [];
+  /** Which flush is running (counted from 0 across turns), or undefined outside flush(). */
+  flushing: number | undefined;
+  #flushes = 0;
+
+  scheduleGroup(group: Fanout): void {
+    this.scheduled.push(group);
+  }
+
+  later(run: () => void, ms: number): () => void {
+    const timer: ManualTimer = { run, ms, cancelled: false, fired: false };
+    this.timers.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  }
+
+  /** Timers armed and neither cancelled nor fired. */
+  get pending(): ManualTimer[] {
+    return this.timers.filter((t) => !t.cancelled && !t.fired);
+  }
+
+  /** The end of the event-loop turn: flushes what was scheduled, as Flusher does. */
+  endTurn(): void {
+    const groups = this.scheduled;
+    this.scheduled = [];
+    for (const group of groups) {
+      this.flushing = this.#flushes++;
+      group.flush();
+      this.flushing = undefined;
+    }
+  }
+
+  /** Fires the one pending hold timer; fails the test if there is not exactly one. */
+  fire(): void {
+    const pending = this.pending;
+    expect(pending).toHaveLength(1);
+    this.#run(pending[0]!);
+  }
+
+  /** Fires the oldest pending timer; false if there is none. */
+  fireOldest(): boolean {
+    const timer = this.pending[0];
+    if (timer === undefined) return false;
+    this.#run(timer);
+    return true;
+  }
+
+  #run(timer: ManualTimer): void {
+    timer.fired = true;
+    timer.run();
+  }
+}
 
 export function makeHub(options: Partial<HubOptions> = {}): Hub {
   return new Hub({

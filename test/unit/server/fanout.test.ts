@@ -12,55 +12,8 @@
  * `send` does what Connection.send does: catch up on every group first.
  */
 import { describe, expect, it } from 'vitest';
-import { Fanout, type FanoutMember, type FanoutScheduler } from '../../../src/server/fanout.ts';
-
-interface Timer {
-  readonly run: () => void;
-  readonly ms: number;
-  cancelled: boolean;
-  fired: boolean;
-}
-
-/** A scheduler whose turns end, and whose timers fire, only when the test says so. */
-class HandScheduler implements FanoutScheduler {
-  /** Groups that asked to be flushed this turn, one entry per request. */
-  scheduled: Fanout[] = [];
-  /** Every hold timer ever armed, in order. */
-  readonly timers: Timer[] = [];
-
-  scheduleGroup(group: Fanout): void {
-    this.scheduled.push(group);
-  }
-
-  later(run: () => void, ms: number): () => void {
-    const timer: Timer = { run, ms, cancelled: false, fired: false };
-    this.timers.push(timer);
-    return () => {
-      timer.cancelled = true;
-    };
-  }
-
-  /** Timers armed and neither cancelled nor fired. */
-  get pending(): Timer[] {
-    return this.timers.filter((t) => !t.cancelled && !t.fired);
-  }
-
-  /** The end of the event-loop turn: flushes what was scheduled, as Flusher does. */
-  endTurn(): void {
-    const groups = this.scheduled;
-    this.scheduled = [];
-    for (const group of groups) group.flush();
-  }
-
-  /** Fires the one pending hold timer; fails the test if there is not exactly one. */
-  fire(): void {
-    const pending = this.pending;
-    expect(pending).toHaveLength(1);
-    const timer = pending[0]!;
-    timer.fired = true;
-    timer.run();
-  }
-}
+import { Fanout, type FanoutMember } from '../../../src/server/fanout.ts';
+import { ManualFanoutScheduler } from './fakes.ts';
 
 /** A member that records what it receives, and sends privately the way Connection does. */
 class FakeMember implements FanoutMember {
@@ -98,8 +51,8 @@ class FakeMember implements FanoutMember {
 
 const line = (text: string): Buffer => Buffer.from(`${text}\n`);
 
-function setup(memberCount: number): { scheduler: HandScheduler; group: Fanout; members: FakeMember[] } {
-  const scheduler = new HandScheduler();
+function setup(memberCount: number): { scheduler: ManualFanoutScheduler; group: Fanout; members: FakeMember[] } {
+  const scheduler = new ManualFanoutScheduler();
   const group = new Fanout(scheduler);
   const members = Array.from({ length: memberCount }, () => new FakeMember());
   for (const member of members) group.add(member);
@@ -258,7 +211,7 @@ describe('Fanout: catchUp before a private send', () => {
   });
 
   it('[MSG-7] catches up on every group the member is in', () => {
-    const scheduler = new HandScheduler();
+    const scheduler = new ManualFanoutScheduler();
     const first = new Fanout(scheduler);
     const second = new Fanout(scheduler);
     const a = new FakeMember();
@@ -306,7 +259,7 @@ describe('Fanout: catchUp before a private send', () => {
 
 describe('Fanout: nobody to receive', () => {
   it('ignores a publish to an empty group: nothing scheduled, no timer', () => {
-    const scheduler = new HandScheduler();
+    const scheduler = new ManualFanoutScheduler();
     const group = new Fanout(scheduler);
     group.publish(line('into the void'));
     group.publish(line('held into the void'), undefined, 50);
@@ -480,7 +433,7 @@ describe('Fanout: flush', () => {
   });
 
   it('is a no-op on an empty group', () => {
-    const scheduler = new HandScheduler();
+    const scheduler = new ManualFanoutScheduler();
     const group = new Fanout(scheduler);
     expect(() => group.flush()).not.toThrow();
     expect(group.size).toBe(0);
