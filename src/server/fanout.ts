@@ -71,10 +71,6 @@ export class Fanout {
     return this.#members.has(member);
   }
 
-  members(): IterableIterator<FanoutMember> {
-    return this.#members.keys();
-  }
-
   /** Adds `member`; it gets lines published from now on. */
   add(member: FanoutMember): void {
     if (this.#members.has(member)) return;
