@@ -299,6 +299,7 @@ class Run {
     const hello = this.wire.publisher('pub');
     if (hello !== '') this.publisher.write(hello);
     // Barrier: message 0 until every receiver has it, so all are in the room.
+    this.publisher.write(this.encoder.encode(0, 1, this.clock));
     await this.until(
       () => this.#syncedCount === receivers,
       'the barrier message reaching every receiver',

@@ -62,7 +62,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --receivers LIST          N for saturation (default 10,100,500)
   --latency-receivers LIST  N for latency (default 10,100)
   --scale-receivers LIST    N for connection scale (default 10000)
-  --measure-seconds S       measured time per saturation/latency run after a 1 s warm-up (default 5)
+  --measure-seconds S       measured time per saturation/latency run, after a warm-up of 1 s (saturation) or 3 s (latency) (default 5)
   --quick                   1 run, 2 s, scale at 1000: a smoke test of the bench itself
   --profile                 also profile linechat at saturation (node --cpu-prof) and print its top frames`;
 
@@ -83,10 +83,22 @@ function generate(config: GeneratorConfig, prefix: readonly string[]): Promise<G
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // The generator has its own deadline; this one catches a hung process.
     const timer = setTimeout(() => child.kill('SIGKILL'), config.deadlineMs + 10_000);
-    child.on('exit', (code, signal) => {
+    child.on('error', (error) => {
       clearTimeout(timer);
-      if (code === 0) resolve(JSON.parse(stdout.trim().split('\n').pop()!) as GeneratorResult);
-      else reject(new Error(`generator exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`));
+      reject(error);
+    });
+    // 'close', not 'exit': only then has all of stdout been read.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`generator exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop()!) as GeneratorResult);
+      } catch {
+        reject(new Error(`generator printed no result: ${JSON.stringify(stdout.slice(-200))}`));
+      }
     });
   });
 }
@@ -121,7 +133,8 @@ async function measure(spec: ServerSpec, cell: Cell, measureMs: number, pin: ((c
       deliveriesPerSecond: 50_000,
       fanouts: 5,
       serverPid: server.pid,
-      deadlineMs: cell.workload === 'scale' ? 240_000 : 60_000 + measureMs,
+      // Scale: 90 s to connect, 5 fan-outs of at most 30 s each, and margin.
+      deadlineMs: cell.workload === 'scale' ? 330_000 : 60_000 + measureMs + LATENCY_WARMUP_MS,
     };
     return await generate(config, [...RAISE_FD_LIMIT, ...(pin?.(1) ?? [])]);
   } finally {
@@ -187,8 +200,9 @@ async function main(): Promise<number> {
         const label = `${cell.workload} N=${cell.receivers} ${spec.label} run ${run}/${runs}`;
         try {
           const result = await measure(spec, cell, measureMs, pin);
+          const summary = brief(result);
           records.push({ server: spec.kind, label: spec.label, ...cell, run, result });
-          process.stderr.write(`  ${label}: ${brief(result)}\n`);
+          process.stderr.write(`  ${label}: ${summary}\n`);
         } catch (error) {
           const message = error instanceof Error ? error.message : String(error);
           records.push({ server: spec.kind, label: spec.label, ...cell, run, error: message });
@@ -228,15 +242,18 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** A figure for the progress lines; NaN arrives from JSON as null. */
+const fixed = (value: number | null, digits: number) => (value === null || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
+
 function brief(r: GeneratorResult): string {
   const integrity = r.lost + r.reordered + r.disconnected === 0 ? 'ok' : `lost ${r.lost}, reordered ${r.reordered}, cut off ${r.disconnected}`;
   switch (r.workload) {
     case 'saturation':
-      return `${(r.deliveriesPerSecond / 1e6).toFixed(2)} M msg/s, ${integrity}`;
+      return `${fixed(r.deliveriesPerSecond / 1e6, 2)} M msg/s, ${integrity}`;
     case 'latency':
-      return `p50 ${r.p50Ms.toFixed(3)} p99 ${r.p99Ms.toFixed(3)} ms, ${integrity}`;
+      return `p50 ${fixed(r.p50Ms, 3)} p99 ${fixed(r.p99Ms, 3)} ms, ${integrity}`;
     case 'scale':
-      return `RSS ${r.idleRssKb} → ${r.rssKb} kB, fan-out ${r.fanoutMs.map((m) => m.toFixed(1)).join('/')} ms, ${Math.round(r.connectsPerSecond)} connects/s, ${integrity}`;
+      return `RSS ${r.idleRssKb} → ${r.rssKb} kB, fan-out ${r.fanoutMs.map((m) => fixed(m, 1)).join('/')} ms, ${fixed(r.connectsPerSecond, 0)} connects/s, ${integrity}`;
   }
 }
 

@@ -54,6 +54,8 @@ export class ChatServer {
       idPrefix: Date.now().toString(36) + randomBytes(2).toString('hex'),
       random: Math.random,
       scheduler: this.#flusher,
+      // A quarter of SENDQ: a burst of JOIN/LEAVE lines never cuts off a client that reads.
+      maxHeldBytes: Math.floor(options.sendQueue / 4),
     });
     this.#transportLimits = {
       ...options.limits,

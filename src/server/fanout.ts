@@ -6,8 +6,8 @@
  * per recipient. Here a broadcast only appends the line to the group's turn
  * batch: O(1) whatever the group's size. At the end of the turn the batch is
  * joined once and each member gets the part it has not seen yet as one
- * Buffer: O(members) per turn, not O(lines × members), and every member's
- * bytes share one allocation (REFERENCES §3; Redis and ngircd also encode a
+ * Buffer: O(members) per turn, not O(lines × members), and the members that
+ * did not catch up mid-turn share one allocation (REFERENCES §3; Redis and ngircd also encode a
  * message once, but still copy it into each client's buffer).
  *
  * Order contract: a member sees exactly what direct delivery would have
@@ -29,7 +29,7 @@
 
 /** What a group needs from a connection. */
 export interface FanoutMember {
-  /** Queues bytes after everything queued for this member so far. */
+  /** Takes bytes after everything sent to this member so far (queued, or written at once). */
   deliver(bytes: Buffer): void;
   /** Called on add and remove, so that the member can catch up before sending anything else. */
   enter(group: Fanout): void;
@@ -58,9 +58,16 @@ export class Fanout {
   /** Cancels the hold timer while the batch is held. */
   #cancelHold: (() => void) | undefined;
   readonly #scheduler: FanoutScheduler;
+  /**
+   * Held lines are handed over once they pass this many bytes: they count
+   * against each member's send queue only then, all at once, so a long
+   * hold must not build a batch that alone cuts off members that keep up.
+   */
+  readonly #maxHeldBytes: number;
 
-  constructor(scheduler: FanoutScheduler) {
+  constructor(scheduler: FanoutScheduler, maxHeldBytes = Infinity) {
     this.#scheduler = scheduler;
+    this.#maxHeldBytes = maxHeldBytes;
   }
 
   get size(): number {
@@ -101,10 +108,9 @@ export class Fanout {
     this.#bytes += line.length;
     if (skipping) this.#members.set(except, this.#lines.length);
     if (this.#due === Due.EndOfTurn) return;
-    if (holdMs === 0) {
+    if (holdMs === 0 || this.#bytes > this.#maxHeldBytes) {
       this.#due = Due.EndOfTurn;
-      this.#cancelHold?.();
-      this.#cancelHold = undefined;
+      this.#stopHold();
       this.#scheduler.scheduleGroup(this);
     } else if (this.#due === Due.None) {
       this.#due = Due.Later;
@@ -157,6 +163,10 @@ export class Fanout {
     this.#lines = [];
     this.#bytes = 0;
     this.#due = Due.None;
+    this.#stopHold();
+  }
+
+  #stopHold(): void {
     this.#cancelHold?.();
     this.#cancelHold = undefined;
   }

@@ -21,6 +21,8 @@ export interface HubOptions {
   readonly random: () => number;
   /** Ends each turn's broadcasts (the server's Flusher). */
   readonly scheduler: FanoutScheduler;
+  /** Bytes of held presence lines after which they are sent at once (see Fanout). */
+  readonly maxHeldBytes?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export class Hub {
 
   constructor(options: HubOptions) {
     this.#options = options;
-    this.#everyone = new Fanout(options.scheduler);
+    this.#everyone = new Fanout(options.scheduler, options.maxHeldBytes);
   }
 
   get online(): number {

@@ -5,19 +5,21 @@
  * Send-queue contract (see also SPEC [MSG-7], [QUIT-1], [SHUT-1]):
  * - `send()` never blocks and never reorders: bytes leave in the order they
  *   were queued, for the life of the connection.
- * - Producers only enqueue. One drain path (`flush`, run once per event-loop
- *   turn by the Flusher, and again on 'drain') writes, so every line queued
- *   in one turn goes out in one `write()`.
+ * - Producers only enqueue. Writes happen at the end of the event-loop turn
+ *   (the Flusher), on 'drain' and in `close()`, so every line queued in one
+ *   turn goes out in one `write()`.
  * - Broadcasts reach a connection through a Fanout group (fanout.ts), which
- *   hands it each turn's lines as one shared Buffer; a private `send()`
- *   first catches up with its groups, so order is kept.
+ *   hands it each turn's lines as one shared Buffer, written at once when
+ *   nothing else waits; a private `send()` first catches up with its groups,
+ *   so order is kept.
  * - When `write()` reports a full socket buffer, nothing more is written
  *   until 'drain'; the bytes wait here, counted.
  * - The queue is bounded: queued bytes plus the socket's own buffer may not
  *   pass `sendQueue`. Passing it marks the connection as a slow consumer;
  *   the close happens in a microtask, never inside the producer's loop. A
- *   group's lines count once they are handed over, at the latest at the end
- *   of the turn they were published in.
+ *   group's lines count once they are handed over: at the end of the turn
+ *   they were published in, or for held presence lines within the hold time
+ *   (bounded in bytes, see Fanout).
  * - `close()` is the one way out. It happens once; later sends are dropped.
  *
  * Input contract (flood control, RFC 1459 §8.10):
@@ -89,10 +91,14 @@ export interface ConnectionEvents {
  */
 export class Flusher implements FanoutScheduler {
   #dirty = new Set<Connection>();
-  #groups: Fanout[] = [];
+  #groups = new Set<Fanout>();
   #scheduled = false;
+  #flushing = false;
+
   /** True while the end-of-turn flush runs: bytes handed over then may be written at once. */
-  flushing = false;
+  get flushing(): boolean {
+    return this.#flushing;
+  }
 
   schedule(connection: Connection): void {
     this.#dirty.add(connection);
@@ -100,7 +106,7 @@ export class Flusher implements FanoutScheduler {
   }
 
   scheduleGroup(group: Fanout): void {
-    this.#groups.push(group);
+    this.#groups.add(group);
     this.#arm();
   }
 
@@ -117,16 +123,16 @@ export class Flusher implements FanoutScheduler {
 
   #run = (): void => {
     this.#scheduled = false;
-    this.flushing = true;
+    this.#flushing = true;
     try {
       const groups = this.#groups;
-      this.#groups = [];
+      this.#groups = new Set();
       for (const group of groups) group.flush();
       const dirty = this.#dirty;
       this.#dirty = new Set();
       for (const connection of dirty) connection.flush();
     } finally {
-      this.flushing = false;
+      this.#flushing = false;
     }
   };
 }
@@ -328,7 +334,10 @@ export class Connection implements FanoutMember {
     return this.deliver(typeof data === 'string' ? Buffer.from(data) : data);
   }
 
-  /** Queues whole lines from a fan-out group; false if they were not queued. */
+  /**
+   * Whole lines from a fan-out group, in the group's order; false if they
+   * were not taken. Only groups call this: it does not catch up (`send` does).
+   */
   deliver(bytes: Buffer): boolean {
     if (!this.#live) return false;
     if (this.pending + bytes.length > this.#limits.sendQueue) {
@@ -414,9 +423,16 @@ export class Connection implements FanoutMember {
     // After a socket error nothing more can be written.
     if (why.kind === 'error') this.socket.destroy();
     if (!this.#live) return;
+    // Broadcasts its groups still owe this peer go before whatever ends it
+    // (a peer that half-closed still reads). Not for a slow consumer: it is
+    // over the bound already, and found inside a group's flush.
+    if (why.kind !== 'error' && why.kind !== 'slow-consumer') {
+      for (const group of this.#groups) group.catchUp(this);
+      if (!this.#live) return; // catching up found it a slow consumer
+    }
     this.#failure = why;
-    // A slow consumer is found inside a producer's loop (a broadcast over
-    // all users); the owner hears of it after that loop has finished.
+    // A slow consumer is found inside a producer's loop (a group's flush or
+    // catch-up); the owner hears of it after that loop has finished.
     if (why.kind === 'slow-consumer') queueMicrotask(() => this.#events.ended(why));
     else this.#events.ended(why);
   }

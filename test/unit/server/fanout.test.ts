@@ -383,6 +383,23 @@ describe('Fanout: presence hold [PRES-5]', () => {
   });
 });
 
+describe('Fanout: held bytes are bounded', () => {
+  it('hands held lines over at the end of the turn once they pass maxHeldBytes, and cancels the hold timer [PRES-5] [LIMIT-7]', () => {
+    const scheduler = new ManualFanoutScheduler();
+    const group = new Fanout(scheduler, 20);
+    const member = new FakeMember();
+    group.add(member);
+    group.publish(line('JOIN aaaaaaa'), undefined, 50); // 13 bytes: held
+    expect(scheduler.scheduled).toEqual([]);
+    expect(scheduler.pending).toHaveLength(1);
+    group.publish(line('JOIN bbbbbbb'), undefined, 50); // 26 bytes: over the bound
+    expect(scheduler.scheduled).toEqual([group]);
+    expect(scheduler.pending).toEqual([]);
+    scheduler.endTurn();
+    expect(member.texts).toEqual(['JOIN aaaaaaa\nJOIN bbbbbbb\n']);
+  });
+});
+
 describe('Fanout: the last member leaving', () => {
   it('drops a held batch and cancels the hold timer', () => {
     const { scheduler, group, members } = setup(2);

@@ -760,6 +760,19 @@ describe('Connection in a Fanout group', () => {
     expect(received()).toBe('LEAVE b lost\nBYE\n');
   });
 
+  it('a peer that half-closes still gets what its groups owe it, before the last line [SESSION-5] [QUIT-3]', async () => {
+    const flusher = new Flusher();
+    const group = new Fanout(flusher);
+    const { conn, client, rec, received, clientEnd } = await pair({}, { allowHalfOpen: true }, flusher);
+    group.add(conn);
+    rec.onEnded = () => conn.close('BYE\n');
+    group.publish(Buffer.from('JOIN late\n'), undefined, 50); // held
+    client.end(); // FIN, but the client keeps reading
+    await clientEnd;
+    expect(rec.ended).toEqual([{ kind: 'eof' }]);
+    expect(received()).toBe('JOIN late\nBYE\n');
+  });
+
   it('counts a handed-over batch against sendQueue: a member that does not read is cut off as a slow consumer [LIMIT-7]', async () => {
     const flusher = new Flusher();
     const group = new Fanout(flusher);
