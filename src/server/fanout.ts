@@ -122,7 +122,7 @@ export class Fanout {
     }
   }
 
-  /** Queues for `member` the batch lines it has not had yet. */
+  /** Hands `member` the batch lines it has not had yet. */
   catchUp(member: FanoutMember): void {
     const cursor = this.#members.get(member);
     if (cursor === undefined || cursor === this.#lines.length) return;
