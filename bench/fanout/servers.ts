@@ -92,10 +92,29 @@ async function accepting(port: number, child: ChildProcess, what: string, timeou
   throw new Error(`${what} did not accept connections on port ${port} within ${timeoutMs} ms`);
 }
 
-function spawnPinned(prefix: readonly string[], argv: readonly string[], options: { cwd?: string } = {}): ChildProcess {
+/**
+ * Starts a peer that listens on `port`, and waits until it accepts. If it
+ * never does, it is killed and `cleanup` runs, as it does after `stop()`.
+ */
+async function startPeer(prefix: readonly string[], argv: readonly string[], port: number, what: string, cleanup: () => void = () => {}): Promise<RunningServer> {
   const [command, ...args] = [...prefix, ...argv];
   // Output is not needed; a pipe nobody reads could block the server.
-  return spawn(command!, args, { stdio: 'ignore', ...options });
+  const child = spawn(command!, args, { stdio: 'ignore' });
+  try {
+    await accepting(port, child, what);
+  } catch (error) {
+    child.kill('SIGKILL');
+    cleanup();
+    throw error;
+  }
+  return {
+    port,
+    pid: child.pid,
+    stop: async () => {
+      await stopChild(child);
+      cleanup();
+    },
+  };
 }
 
 export const SERVERS: readonly ServerSpec[] = [
@@ -122,9 +141,7 @@ export const SERVERS: readonly ServerSpec[] = [
     version: () => `bench/fanout/naive-relay.ts (node ${process.version})`,
     async start(prefix) {
       const port = await freePort();
-      const child = spawnPinned(prefix, [process.execPath, ...tsxArgs(NAIVE_ENTRY, ['--port', String(port)])]);
-      await accepting(port, child, 'the naive relay');
-      return { port, pid: child.pid, stop: () => stopChild(child) };
+      return startPeer(prefix, [process.execPath, ...tsxArgs(NAIVE_ENTRY, ['--port', String(port)])], port, 'the naive relay');
     },
   },
   {
@@ -134,7 +151,7 @@ export const SERVERS: readonly ServerSpec[] = [
     version: () => installed('redis-server', ['--version']) ?? 'redis-server',
     async start(prefix) {
       const port = await freePort();
-      const child = spawnPinned(prefix, [
+      const argv = [
         'redis-server',
         '--port', String(port),
         '--bind', '127.0.0.1',
@@ -144,9 +161,8 @@ export const SERVERS: readonly ServerSpec[] = [
         '--maxclients', '19000',
         '--daemonize', 'no',
         '--loglevel', 'warning',
-      ]);
-      await accepting(port, child, 'redis-server');
-      return { port, pid: child.pid, stop: () => stopChild(child) };
+      ];
+      return startPeer(prefix, argv, port, 'redis-server');
     },
   },
   {
@@ -185,22 +201,7 @@ export const SERVERS: readonly ServerSpec[] = [
           '',
         ].join('\n'),
       );
-      const child = spawnPinned(prefix, ['ngircd', '--nodaemon', '--config', config]);
-      try {
-        await accepting(port, child, 'ngircd');
-      } catch (error) {
-        child.kill('SIGKILL');
-        rmSync(dir, { recursive: true, force: true });
-        throw error;
-      }
-      return {
-        port,
-        pid: child.pid,
-        stop: async () => {
-          await stopChild(child);
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return startPeer(prefix, ['ngircd', '--nodaemon', '--config', config], port, 'ngircd', () => rmSync(dir, { recursive: true, force: true }));
     },
   },
 ];

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FramerState, LineFramer } from '../../src/protocol/framer.ts';
 import type { FramerLimits } from '../../src/protocol/framer.ts';
+import { cutAt } from '../support/chunks.ts';
 
 type FrameEvent = { line: string } | { lineTooLong: number } | { overflow: true };
 
@@ -36,19 +37,6 @@ function feed(limits: FramerLimits, chunks: readonly Uint8Array[]): Run {
   const r = run(limits);
   for (const chunk of chunks) r.push(chunk);
   return r;
-}
-
-/** Splits `bytes` at the given cut points (taken modulo its length + 1). */
-function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let from = 0;
-  for (const p of points) {
-    chunks.push(bytes.subarray(from, p));
-    from = p;
-  }
-  chunks.push(bytes.subarray(from));
-  return chunks;
 }
 
 const oneByOne = (bytes: Uint8Array) => [...bytes].map((b) => Uint8Array.of(b));
@@ -123,7 +111,7 @@ describe('LineFramer properties', () => {
     fc.assert(
       fc.property(streamArb, cutsArb, ({ bytes }, cuts) => {
         const whole = feed(big, [bytes]).events;
-        expect(feed(big, split(bytes, cuts)).events).toEqual(whole);
+        expect(feed(big, cutAt(bytes, cuts)).events).toEqual(whole);
       }),
       { numRuns: 300 },
     );
@@ -141,7 +129,7 @@ describe('LineFramer properties', () => {
   it('[FRAME-1] any split of arbitrary bytes gives the same events as the whole, under any limits', () => {
     fc.assert(
       fc.property(bytesArb, cutsArb, limitsArb, (bytes, cuts, limits) => {
-        expect(feed(limits, split(bytes, cuts)).events).toEqual(feed(limits, [bytes]).events);
+        expect(feed(limits, cutAt(bytes, cuts)).events).toEqual(feed(limits, [bytes]).events);
       }),
       { numRuns: 400 },
     );
@@ -150,7 +138,7 @@ describe('LineFramer properties', () => {
   it('[FRAME-2] [FRAME-4] [FRAME-6] a valid stream gives back exactly its complete lines, characters whole', () => {
     fc.assert(
       fc.property(streamArb, cutsArb, ({ lines, bytes }, cuts) => {
-        const { events } = feed(big, split(bytes, cuts));
+        const { events } = feed(big, cutAt(bytes, cuts));
         const decoded = events.map((e) => ('line' in e ? Buffer.from(e.line, 'hex').toString('utf8') : e));
         expect(decoded).toEqual(lines);
       }),
@@ -161,7 +149,7 @@ describe('LineFramer properties', () => {
   it('[LIMIT-2] [LIMIT-3] [LIMIT-5] agrees with a reference model of SPEC §1 and §3 on arbitrary bytes', () => {
     fc.assert(
       fc.property(bytesArb, cutsArb, limitsArb, (bytes, cuts, limits) => {
-        expect(feed(limits, split(bytes, cuts)).events).toEqual(model(bytes, limits));
+        expect(feed(limits, cutAt(bytes, cuts)).events).toEqual(model(bytes, limits));
       }),
       { numRuns: 400 },
     );
@@ -170,7 +158,7 @@ describe('LineFramer properties', () => {
   it('[LIMIT-3] never throws, never hands on more than LINE bytes and never keeps more than LINE+1', () => {
     fc.assert(
       fc.property(bytesArb, cutsArb, limitsArb, (bytes, cuts, limits) => {
-        const r = feed(limits, split(bytes, cuts));
+        const r = feed(limits, cutAt(bytes, cuts));
         expect(r.maxBuffered).toBeLessThanOrEqual(limits.line + 1);
         for (const e of r.events) {
           if ('line' in e) expect(e.line.length / 2).toBeLessThanOrEqual(limits.line);
@@ -207,9 +195,9 @@ describe('LineFramer properties', () => {
           text += 'a'.repeat(line - Buffer.byteLength(text));
           const limits = { line, readCap: line + 8 };
           const exact = Buffer.from(text + terminator);
-          expect(feed(limits, split(exact, cuts)).events).toEqual([{ line: Buffer.from(text).toString('hex') }]);
+          expect(feed(limits, cutAt(exact, cuts)).events).toEqual([{ line: Buffer.from(text).toString('hex') }]);
           const over = Buffer.from(text + 'b' + terminator);
-          expect(feed(limits, split(over, cuts)).events).toEqual([{ lineTooLong: line + 1 }]);
+          expect(feed(limits, cutAt(over, cuts)).events).toEqual([{ lineTooLong: line + 1 }]);
         },
       ),
       { numRuns: 300 },
@@ -228,13 +216,13 @@ describe('LineFramer properties', () => {
           const width = Buffer.byteLength(wide);
           const limits = { line, readCap: line + 8 };
           const fits = 'a'.repeat(line - width) + wide;
-          expect(feed(limits, split(Buffer.from(fits + terminator), cuts)).events).toEqual([
+          expect(feed(limits, cutAt(Buffer.from(fits + terminator), cuts)).events).toEqual([
             { line: Buffer.from(fits).toString('hex') },
           ]);
           const overBy = Math.min(past, width - 1);
           if (overBy < 1) return;
           const straddles = 'a'.repeat(line - width + overBy) + wide;
-          expect(feed(limits, split(Buffer.from(straddles + terminator), cuts)).events).toEqual([
+          expect(feed(limits, cutAt(Buffer.from(straddles + terminator), cuts)).events).toEqual([
             { lineTooLong: line + overBy },
           ]);
         },
@@ -251,14 +239,14 @@ describe('LineFramer properties', () => {
         cutsArb,
         (limits, fill, cuts) => {
           const atCap = Buffer.alloc(limits.readCap, fill);
-          const r = feed(limits, split(atCap, cuts));
+          const r = feed(limits, cutAt(atCap, cuts));
           expect(r.events).toEqual([]);
           expect(r.maxBuffered).toBeLessThanOrEqual(limits.line + 1);
           r.push(Uint8Array.of(0x0a));
           expect(r.events).toEqual([{ lineTooLong: limits.readCap }]);
 
           const overCap = Buffer.alloc(limits.readCap + 1, fill);
-          const o = feed(limits, split(overCap, cuts));
+          const o = feed(limits, cutAt(overCap, cuts));
           expect(o.events).toEqual([{ overflow: true }]);
           expect(o.maxBuffered).toBeLessThanOrEqual(limits.line + 1);
           expect(o.framer.buffered).toBe(0);

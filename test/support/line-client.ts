@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { LineFramer } from '../../src/protocol/framer.ts';
 import { parseLine, type Message } from '../../src/protocol/parser.ts';
+import { Inbox } from './inbox.ts';
 
 export interface Received extends Message {
   /** The line as received, without LF. */
@@ -56,7 +57,7 @@ let tokens = 0;
 export class LineClient {
   readonly socket: Socket;
   /** Every message received and not yet consumed, oldest first. */
-  readonly inbox: Received[] = [];
+  readonly inbox = new Inbox<Received>();
   greeting?: Received;
   name?: string;
   /** Resolves when the socket has closed, for whatever reason. */
@@ -72,8 +73,6 @@ export class LineClient {
     unterminated: 0,
     pingsAnswered: 0,
   };
-  #waiters = new Set<() => void>();
-  #isClosed = false;
   #closedByUs = false;
 
   private constructor(socket: Socket, answerPings: boolean) {
@@ -92,13 +91,12 @@ export class LineClient {
             return;
           }
           const { command, params } = result.message;
-          if (answerPings && command === 'PING' && params.length === 1 && !this.#isClosed) {
+          if (answerPings && command === 'PING' && params.length === 1 && !this.inbox.isClosed) {
             wire.pingsAnswered++;
             socket.write(`PONG ${params[0]!.includes(' ') || params[0]!.startsWith(':') ? ':' : ''}${params[0]!}\n`);
             return;
           }
           this.inbox.push({ ...result.message, raw: bytes.toString('utf8') });
-          this.#wake();
         },
         lineTooLong: () => {},
         overflow: () => socket.destroy(new Error('test client read cap')),
@@ -115,8 +113,7 @@ export class LineClient {
     this.closed = new Promise<void>((resolve) => socket.once('close', () => resolve())).then(() => {
       // A line cut short by our own destroy() is not the server's fault.
       if (!this.#closedByUs) wire.unterminated = framer.buffered;
-      this.#isClosed = true;
-      this.#wake();
+      this.inbox.close();
     });
   }
 
@@ -134,11 +131,7 @@ export class LineClient {
   }
 
   get isClosed(): boolean {
-    return this.#isClosed;
-  }
-
-  #wake(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+    return this.inbox.isClosed;
   }
 
   /** Sends one line; the LF is added. */
@@ -164,7 +157,7 @@ export class LineClient {
 
   /** Removes and returns every message received and not yet consumed. */
   take(): Received[] {
-    return this.inbox.splice(0);
+    return this.inbox.take();
   }
 
   /**
@@ -192,27 +185,14 @@ export class LineClient {
    */
   expect(match: string | ((m: Received) => boolean), timeoutMs = DEFAULT_TIMEOUT): Promise<Received> {
     const test = typeof match === 'string' ? (m: Received) => m.command === match : match;
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        while (this.inbox.length > 0) {
-          const m = this.inbox.shift()!;
-          if (test(m)) return done(() => resolve(m));
-        }
-        if (this.#isClosed) done(() => reject(new Error(`connection closed while waiting for ${String(match)}`)));
-      };
-      const timer = setTimeout(
-        () => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(match)}`))),
-        timeoutMs,
-      );
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        settle();
-      };
-      this.#waiters.add(check);
-      check();
-    });
+    return this.inbox.next(
+      test,
+      timeoutMs,
+      `connection closed while waiting for ${String(match)}`,
+      `timed out after ${timeoutMs} ms waiting for ${String(match)}`,
+    );
   }
+
 
   /**
    * PING/PONG round trip. Resolves with every message that arrived before
@@ -252,14 +232,14 @@ export class LineClient {
 
   /** Closes abruptly; resolves once the socket is closed. */
   async destroy(): Promise<void> {
-    if (!this.#isClosed) this.#closedByUs = true;
+    if (!this.inbox.isClosed) this.#closedByUs = true;
     this.socket.destroy();
     await this.closed;
   }
 
   /** Closes with a TCP RST instead of a FIN; resolves once the socket is closed. */
   async resetAndDestroy(): Promise<void> {
-    if (!this.#isClosed) this.#closedByUs = true;
+    if (!this.inbox.isClosed) this.#closedByUs = true;
     if (!this.socket.destroyed) this.socket.resetAndDestroy();
     await this.closed;
   }

@@ -16,6 +16,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ClientPool, LineClient, uniqueName, type ConnectOptions, type Received } from './line-client.ts';
 import { EXTERNAL_SERVER, openTarget, type Target } from './target.ts';
+import { cutAt } from './chunks.ts';
 
 export interface ServerInfo {
   readonly versions: readonly string[];
@@ -155,15 +156,8 @@ export async function settle(...clients: LineClient[]): Promise<void> {
 
 /** Splits `bytes` at the given offsets. */
 export function splitAt(bytes: Buffer, offsets: readonly number[]): Buffer[] {
-  const cuts = [...new Set(offsets)].filter((o) => o > 0 && o < bytes.length).sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let start = 0;
-  for (const cut of cuts) {
-    out.push(bytes.subarray(start, cut));
-    start = cut;
-  }
-  out.push(bytes.subarray(start));
-  return out;
+  // Only offsets inside the line: no empty pieces.
+  return cutAt(bytes, offsets.filter((o) => o > 0 && o < bytes.length));
 }
 
 /** Whether `list` is sorted ignoring ASCII case (folding to lower or to upper case). */

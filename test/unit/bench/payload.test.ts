@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PAYLOAD_BYTES, PayloadScanner, payload } from '../../../bench/fanout/payload.ts';
 import { SERVER_KINDS, WIRES } from '../../../bench/fanout/wire.ts';
+import { cutAt } from '../../support/chunks.ts';
 
 interface Found {
   readonly seq: number;
@@ -20,21 +21,6 @@ function scanChunks(chunks: readonly Buffer[]): Found[] {
   return found;
 }
 
-/**
- * The stream cut at `cuts` (any integers, reduced modulo length + 1 and
- * sorted; repeats give empty chunks).
- */
-function cut(stream: Buffer, cuts: readonly number[]): Buffer[] {
-  const at = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let from = 0;
-  for (const to of at) {
-    chunks.push(stream.subarray(from, to));
-    from = to;
-  }
-  chunks.push(stream.subarray(from));
-  return chunks;
-}
 
 function bytewise(stream: Buffer): Buffer[] {
   return Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1));
@@ -215,7 +201,7 @@ describe('PayloadScanner', () => {
     fc.assert(
       fc.property(fc.array(arbMessage, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 40 }), (messages, cuts) => {
         const stream = streamOf(messages);
-        expect(scanChunks(cut(stream, cuts))).toEqual(expected(messages));
+        expect(scanChunks(cutAt(stream, cuts))).toEqual(expected(messages));
       }),
       { numRuns: 300 },
     );
@@ -240,7 +226,7 @@ describe('PayloadScanner', () => {
         fc.constantFrom(0x5e, 0x30, 0x39, 0x40, 0x00, 0xff),
         (messages, cuts, oneByte, garbage) => {
           const stream = streamOf(messages);
-          const chunks = oneByte ? bytewise(stream) : cut(stream, cuts);
+          const chunks = oneByte ? bytewise(stream) : cutAt(stream, cuts);
           const plain = scanChunks(chunks);
           expect(scanThroughSharedBuffer(chunks, garbage)).toEqual(plain);
           expect(plain).toEqual(expected(messages));

@@ -7,41 +7,12 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { ChatConnection, type ConnectionOptions } from '../../../src/client/connection.ts';
 import { ConnectError, type ClientEvent } from '../../../src/client/events.ts';
-import { FakeServer, type FakePeer } from './fake-server.ts';
+import { EventProbe, FakeServer, type FakePeer } from './fake-server.ts';
 
-type EventOf<T extends ClientEvent['type']> = Extract<ClientEvent, { type: T }>;
-
-/** A connection plus everything it reported, with a way to wait for an event. */
-class Probe {
-  readonly events: ClientEvent[] = [];
-  #waiters = new Set<() => void>();
+/** A connection plus everything it reported, with a way to wait for an event (each handed out once). */
+class Probe extends EventProbe<ClientEvent> {
   constructor(readonly connection: ChatConnection) {
-    connection.subscribe((event) => {
-      this.events.push(event);
-      for (const waiter of [...this.#waiters]) waiter();
-    });
-  }
-
-  next<T extends ClientEvent['type']>(type: T, match: (e: EventOf<T>) => boolean = () => true, timeoutMs = 5_000): Promise<EventOf<T>> {
-    let seen = 0;
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        for (; seen < this.events.length; seen++) {
-          const event = this.events[seen]!;
-          if (event.type === type && match(event as EventOf<T>)) {
-            clearTimeout(timer);
-            this.#waiters.delete(check);
-            return resolve(event as EventOf<T>);
-          }
-        }
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`no ${type} event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`));
-      }, timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
+    super(connection);
   }
 }
 

@@ -8,17 +8,16 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { LineFramer } from '../../../src/protocol/framer.ts';
+import { Inbox } from '../../support/inbox.ts';
 
 const WAIT_MS = 10_000;
 
 export class FakePeer {
   /** Lines received from the client, decoded, oldest first; consumed by `expect`. */
-  readonly inbox: string[] = [];
+  readonly inbox = new Inbox<string>();
   /** Every line ever received. */
   readonly received: string[] = [];
   readonly closed: Promise<void>;
-  #waiters = new Set<() => void>();
-  #isClosed = false;
 
   constructor(readonly socket: Socket) {
     const framer = new LineFramer(
@@ -26,9 +25,9 @@ export class FakePeer {
       {
         line: (bytes) => {
           const line = bytes.toString('utf8');
-          this.inbox.push(line);
+          // `received` first: watchers woken by the inbox read it.
           this.received.push(line);
-          this.#wake();
+          this.inbox.push(line);
         },
         lineTooLong: () => {},
         overflow: () => socket.destroy(),
@@ -36,18 +35,11 @@ export class FakePeer {
     );
     socket.on('data', (chunk: Buffer) => framer.push(chunk));
     socket.on('error', () => {});
-    this.closed = once(socket, 'close').then(() => {
-      this.#isClosed = true;
-      this.#wake();
-    });
+    this.closed = once(socket, 'close').then(() => this.inbox.close());
   }
 
   get isClosed(): boolean {
-    return this.#isClosed;
-  }
-
-  #wake(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+    return this.inbox.isClosed;
   }
 
   /** Sends one line (LF added) or raw bytes as given. */
@@ -67,24 +59,9 @@ export class FakePeer {
   expect(match: string | RegExp | ((line: string) => boolean), timeoutMs = WAIT_MS): Promise<string> {
     const test =
       typeof match === 'string' ? (l: string) => l.startsWith(match) : match instanceof RegExp ? (l: string) => match.test(l) : match;
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        while (this.inbox.length > 0) {
-          const line = this.inbox.shift()!;
-          if (test(line)) return done(() => resolve(line));
-        }
-        if (this.#isClosed) done(() => reject(new Error(`client closed before sending ${String(match)}`)));
-      };
-      const timer = setTimeout(() => done(() => reject(new Error(`no line ${String(match)} within ${timeoutMs} ms`))), timeoutMs);
-      const done = (settle: () => void) => {
-        clearTimeout(timer);
-        this.#waiters.delete(check);
-        settle();
-      };
-      this.#waiters.add(check);
-      check();
-    });
+    return this.inbox.next(test, timeoutMs, `client closed before sending ${String(match)}`, `no line ${String(match)} within ${timeoutMs} ms`);
   }
+
 
   /**
    * Answers like a well-behaved server from now on: WELCOME, WHO, ECHO, BYE.
@@ -120,8 +97,7 @@ export class FakePeer {
     const drain = () => {
       while (next < this.received.length) answer(this.received[next++]!);
     };
-    this.#waiters.add(drain);
-    drain();
+    this.inbox.watch(drain);
   }
 
   destroy(): void {

@@ -191,10 +191,7 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
   it('[CLIENT-6] counts an attempt whose handshake fails as failed, with the reason, and tries again', async () => {
     const session = await joined();
     const { probe, scheduler } = session;
-    session.peer.destroy();
-    await probe.next('reconnecting');
-    scheduler.fire();
-    const mute = await server.accept();
+    const mute = await dropAndAccept(session);
     mute.socket.end();
     expect(await probe.next('attempt-failed')).toEqual({ type: 'attempt-failed', attempt: 1, reason: 'the server closed the connection' });
     await probe.next('reconnecting', (e) => e.attempt === 2);
@@ -217,11 +214,8 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
 
   it('[CLIENT-7] falls back to a server-chosen name when its name was taken meanwhile, and reports both names', async () => {
     const session = await joined();
-    const { probe, scheduler } = session;
-    session.peer.destroy();
-    await probe.next('reconnecting');
-    scheduler.fire();
-    const peer = await server.accept();
+    const { probe } = session;
+    const peer = await dropAndAccept(session);
     peer.greet();
     await peer.expect('HELLO 1 alice');
     peer.send('ERR NAME_IN_USE HELLO :The name alice is in use');
@@ -241,10 +235,7 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
     await session.peer.expect('NICK Alicia');
     session.peer.send('NICK alice Alicia');
     await session.probe.next('nick');
-    session.peer.destroy();
-    await session.probe.next('reconnecting');
-    session.scheduler.fire();
-    const peer = await server.accept();
+    const peer = await dropAndAccept(session);
     peer.greet();
     expect(await peer.expect('HELLO')).toBe('HELLO 1 Alicia');
   });
@@ -295,10 +286,7 @@ describe('ChatSupervisor leaving [CLIENT-6]', () => {
 
   it('[CLIENT-6] a quit during a reconnect attempt ends it and does not reconnect', async () => {
     const session = await joined();
-    session.peer.destroy();
-    await session.probe.next('reconnecting');
-    session.scheduler.fire();
-    const peer = await server.accept();
+    const peer = await dropAndAccept(session);
     peer.behave();
     session.supervisor.quit();
     await session.probe.next('ended');
@@ -435,15 +423,20 @@ describe('ChatSupervisor at end of input [CLIENT-10]', () => {
   });
 });
 
+/** Drops the current connection, fires the backoff timer and returns the server side of the next attempt. */
+async function dropAndAccept(session: Session): Promise<FakePeer> {
+  session.peer.destroy();
+  await session.probe.next('reconnecting');
+  session.scheduler.fire();
+  return server.accept();
+}
+
 /**
  * Replaces the well-behaved peer with one the test answers by hand: drops
  * the connection, reconnects, and registers by script.
  */
 async function freshScriptedPeer(session: Session): Promise<FakePeer> {
-  session.peer.destroy();
-  await session.probe.next('reconnecting');
-  session.scheduler.fire();
-  const peer = await server.accept();
+  const peer = await dropAndAccept(session);
   peer.greet();
   await peer.expect('HELLO 1 alice');
   peer.send('WELCOME alice :hi');

@@ -76,7 +76,7 @@ async function turnsUntil(condition: () => boolean, maxTurns = 100): Promise<voi
 /** Every message a closed client received and nobody consumed. */
 async function rest(client: LineClient): Promise<Received[]> {
   await client.closed;
-  return client.inbox.splice(0);
+  return client.inbox.take();
 }
 
 describe('ChatServer.listen', () => {
