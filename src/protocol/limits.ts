@@ -9,12 +9,21 @@ export interface Limits {
   readonly readCap: number;
   /** Longest user name. */
   readonly nameLength: number;
+  /** Longest room name, `#` included. */
+  readonly roomLength: number;
+  /** Longest topic. */
+  readonly topicLength: number;
+  /** Most messages one HISTORY reply holds. */
+  readonly historyPage: number;
 }
 
 export const DEFAULT_LIMITS: Limits = Object.freeze({
   line: 2048,
   readCap: 16384,
   nameLength: 24,
+  roomLength: 32,
+  topicLength: 300,
+  historyPage: 500,
 });
 
 /** Server lines are at most this much longer than `line` ([LIMIT-6]). */
@@ -26,6 +35,9 @@ export function limitKeys(limits: Limits): Array<[key: string, value: number]> {
     ['LINE', limits.line],
     ['READCAP', limits.readCap],
     ['NAMELEN', limits.nameLength],
+    ['ROOMLEN', limits.roomLength],
+    ['TOPICLEN', limits.topicLength],
+    ['HISTLIMIT', limits.historyPage],
   ];
 }
 
@@ -39,8 +51,18 @@ export function checkLimits(limits: Limits): Limits {
   positive('line', limits.line, 64);
   positive('readCap', limits.readCap, 65);
   positive('nameLength', limits.nameLength, 1);
+  positive('roomLength', limits.roomLength, 2);
+  positive('topicLength', limits.topicLength, 1);
+  positive('historyPage', limits.historyPage, 1);
   if (limits.readCap <= limits.line) {
     throw new RangeError(`readCap (${limits.readCap}) must be greater than line (${limits.line}) [LIMIT-4]`);
+  }
+  // A server line carries a name, a room and a topic or text besides LINE ([LIMIT-6]).
+  if (limits.nameLength + limits.roomLength > 200) {
+    throw new RangeError(`nameLength + roomLength must be at most 200, got ${limits.nameLength + limits.roomLength}`);
+  }
+  if (limits.topicLength > limits.line) {
+    throw new RangeError(`topicLength (${limits.topicLength}) must not be greater than line (${limits.line})`);
   }
   return limits;
 }

@@ -1,15 +1,18 @@
 /**
- * The vocabulary of linechat v1 (SPEC §11): how the server writes each line,
+ * The vocabulary of linechat v1 (SPEC §13): how the server writes each line,
  * and how a client reads it back into a typed event. Both sides use this one
  * table, so the shape of a line is written down exactly once.
  */
 import { formatLine } from './serializer.ts';
 import type { Message } from './parser.ts';
+import { historyQueryParams, type HistoryQuery } from './history.ts';
 
 export const PROTOCOL_VERSION = '1';
 export const SUPPORTED_VERSIONS: readonly string[] = [PROTOCOL_VERSION];
 
 export const LeaveReason = {
+  /** Left the room with PART; the user is still online. */
+  Part: 'part',
   Quit: 'quit',
   Lost: 'lost',
   Timeout: 'timeout',
@@ -18,12 +21,23 @@ export const LeaveReason = {
 } as const;
 export type LeaveReason = (typeof LeaveReason)[keyof typeof LeaveReason];
 
-/** A chat message as delivered: `MSG`/`ECHO <id> <seq> <time> <from> :<text>`. */
+/** What a message is ([MSG-9]): said, or an action in the third person (`/me waves`). */
+export const MessageKind = { Say: 'say', Me: 'me' } as const;
+export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
+
+/**
+ * A chat message as delivered:
+ * `MSG`/`ECHO`/`HIST <id> <seq> <time> <from> <to> <kind> :<text>`.
+ * `to` is a room, or for a private message the recipient's name.
+ */
 export interface ChatMessage {
   readonly id: string;
+  /** Position in its room or private conversation ([MSG-5]). */
   readonly seq: number;
   readonly time: number;
   readonly from: string;
+  readonly to: string;
+  readonly kind: MessageKind;
   readonly text: string;
 }
 
@@ -38,14 +52,21 @@ export const serverLine = {
    * differ only in the command word ([MSG-3]), and the relay is the hot path.
    */
   messageAndEcho: (m: ChatMessage): readonly [msg: string, echo: string] => {
-    const msg = formatLine('MSG', m.id, String(m.seq), String(m.time), m.from, m.text);
+    const msg = formatLine('MSG', ...messageParams(m));
     return [msg, `ECHO${msg.slice('MSG'.length)}`];
   },
-  join: (name: string) => formatLine('JOIN', name),
-  leave: (name: string, reason: LeaveReason, text: string) =>
-    text === '' ? formatLine('LEAVE', name, reason) : formatLine('LEAVE', name, reason, text),
+  /** A message from history ([HIST-3]): the same parameters as MSG, never mistaken for a live one. */
+  history: (m: ChatMessage) => formatLine('HIST', ...messageParams(m)),
+  endHistory: (target: string, count: number) => formatLine('ENDHIST', target, String(count)),
+  join: (room: string, name: string) => formatLine('JOIN', room, name),
+  leave: (room: string, name: string, reason: LeaveReason, text: string) =>
+    text === '' ? formatLine('LEAVE', room, name, reason) : formatLine('LEAVE', room, name, reason, text),
+  room: (room: string, members: number, topic: string) => formatLine('ROOM', room, String(members), topic),
+  endRooms: (count: number) => formatLine('ENDROOMS', String(count)),
+  /** `<setter>` is `*` and `<time>` 0 for a room that never had a topic. */
+  topic: (room: string, setter: string, time: number, text: string) => formatLine('TOPIC', room, setter, String(time), text),
   nick: (from: string, to: string) => formatLine('NICK', from, to),
-  user: (name: string) => formatLine('USER', name),
+  user: (name: string, idleSeconds: number) => formatLine('USER', name, String(idleSeconds)),
   endWho: (count: number) => formatLine('ENDWHO', String(count)),
   ping: (token: string) => formatLine('PING', token),
   pong: (token: string) => formatLine('PONG', token),
@@ -54,13 +75,25 @@ export const serverLine = {
   error: (code: string, command: string, text: string) => formatLine('ERR', code, command, text),
 } as const;
 
-/** Lines a client sends. */
+function messageParams(m: ChatMessage): string[] {
+  return [m.id, String(m.seq), String(m.time), m.from, m.to, m.kind, m.text];
+}
+
+/** Lines a client sends. A `target` is a room or a user's name; undefined means the lobby ([MSG-1]). */
 export const clientLine = {
   hello: (version: string, name?: string) =>
     name === undefined ? formatLine('HELLO', version) : formatLine('HELLO', version, name),
-  say: (text: string) => formatLine('SAY', text),
+  say: (target: string | undefined, text: string) =>
+    target === undefined ? formatLine('SAY', text) : formatLine('SAY', target, text),
+  me: (target: string | undefined, text: string) => (target === undefined ? formatLine('ME', text) : formatLine('ME', target, text)),
   nick: (name: string) => formatLine('NICK', name),
-  who: () => formatLine('WHO'),
+  join: (room: string) => formatLine('JOIN', room),
+  part: (room: string, reason = '') => (reason === '' ? formatLine('PART', room) : formatLine('PART', room, reason)),
+  rooms: () => formatLine('ROOMS'),
+  /** Reads the topic, or sets it when `text` is given (`''` clears it). */
+  topic: (room: string, text?: string) => (text === undefined ? formatLine('TOPIC', room) : formatLine('TOPIC', room, text)),
+  who: (room?: string) => (room === undefined ? formatLine('WHO') : formatLine('WHO', room)),
+  history: (target: string, query: HistoryQuery) => formatLine('HISTORY', target, ...historyQueryParams(query)),
   ping: (token: string) => formatLine('PING', token),
   pong: (token: string) => formatLine('PONG', token),
   quit: (reason: string) => (reason === '' ? formatLine('QUIT') : formatLine('QUIT', reason)),
@@ -70,10 +103,15 @@ export type ServerEvent =
   | { type: 'greeting'; versions: string[]; serverName: string; keys: Map<string, string>; text: string }
   | { type: 'welcome'; name: string; text: string }
   | ({ type: 'message'; own: boolean } & ChatMessage)
-  | { type: 'join'; name: string }
-  | { type: 'leave'; name: string; reason: string; text: string }
+  | ({ type: 'history' } & ChatMessage)
+  | { type: 'endhistory'; target: string; count: number }
+  | { type: 'join'; room: string; name: string }
+  | { type: 'leave'; room: string; name: string; reason: string; text: string }
+  | { type: 'room'; room: string; members: number; topic: string }
+  | { type: 'endrooms'; count: number }
+  | { type: 'topic'; room: string; setter: string; time: number; text: string }
   | { type: 'nick'; from: string; to: string }
-  | { type: 'user'; name: string }
+  | { type: 'user'; name: string; idle: number }
   | { type: 'endwho'; count: number }
   | { type: 'ping'; token: string }
   | { type: 'pong'; token: string }
@@ -88,6 +126,17 @@ function decimal(s: string): number | undefined {
   if (!DECIMAL.test(s)) return undefined;
   const n = Number(s);
   return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The seven parameters of MSG, ECHO and HIST; undefined when they are malformed. */
+function decodeChat(p: readonly string[]): ChatMessage | undefined {
+  if (p.length < 7) return undefined;
+  const seq = decimal(p[1]!);
+  const time = decimal(p[2]!);
+  if (seq === undefined || time === undefined) return undefined;
+  // A kind this version does not know is shown as said ([MSG-9]).
+  const kind = p[5] === MessageKind.Me ? MessageKind.Me : MessageKind.Say;
+  return { id: p[0]!, seq, time, from: p[3]!, to: p[4]!, kind, text: p[6]! };
 }
 
 /**
@@ -113,27 +162,40 @@ export function decodeServerMessage({ command, params: p }: Message): ServerEven
       return need(1) ? { type: 'welcome', name: at(0), text: at(1) } : undefined;
     case 'MSG':
     case 'ECHO': {
-      const seq = decimal(at(1));
-      const time = decimal(at(2));
-      if (!need(5) || seq === undefined || time === undefined) return undefined;
-      return {
-        type: 'message',
-        own: command === 'ECHO',
-        id: at(0),
-        seq,
-        time,
-        from: at(3),
-        text: at(4),
-      };
+      const chat = decodeChat(p);
+      return chat === undefined ? undefined : { type: 'message', own: command === 'ECHO', ...chat };
+    }
+    case 'HIST': {
+      const chat = decodeChat(p);
+      return chat === undefined ? undefined : { type: 'history', ...chat };
+    }
+    case 'ENDHIST': {
+      const count = decimal(at(1));
+      return need(2) && count !== undefined ? { type: 'endhistory', target: at(0), count } : undefined;
     }
     case 'JOIN':
-      return need(1) ? { type: 'join', name: at(0) } : undefined;
+      return need(2) ? { type: 'join', room: at(0), name: at(1) } : undefined;
     case 'LEAVE':
-      return need(2) ? { type: 'leave', name: at(0), reason: at(1), text: at(2) } : undefined;
+      return need(3) ? { type: 'leave', room: at(0), name: at(1), reason: at(2), text: at(3) } : undefined;
+    case 'ROOM': {
+      const members = decimal(at(1));
+      return need(2) && members !== undefined ? { type: 'room', room: at(0), members, topic: at(2) } : undefined;
+    }
+    case 'ENDROOMS': {
+      const count = decimal(at(0));
+      return need(1) && count !== undefined ? { type: 'endrooms', count } : undefined;
+    }
+    case 'TOPIC': {
+      const time = decimal(at(2));
+      return need(3) && time !== undefined ? { type: 'topic', room: at(0), setter: at(1), time, text: at(3) } : undefined;
+    }
     case 'NICK':
       return need(2) ? { type: 'nick', from: at(0), to: at(1) } : undefined;
-    case 'USER':
-      return need(1) ? { type: 'user', name: at(0) } : undefined;
+    case 'USER': {
+      // A server that does not report idle times is read as 0 seconds idle.
+      const idle = need(2) ? decimal(at(1)) : 0;
+      return need(1) && idle !== undefined ? { type: 'user', name: at(0), idle } : undefined;
+    }
     case 'ENDWHO': {
       const count = decimal(at(0));
       return need(1) && count !== undefined ? { type: 'endwho', count } : undefined;

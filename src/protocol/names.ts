@@ -1,9 +1,10 @@
-/** User names (SPEC [NAME-1], [NAME-2]). */
+/** User names (SPEC [NAME-1], [NAME-2]) and room names ([ROOM-1], [ROOM-2]). */
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const ROOM = /^#[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const RESERVED = new Set(['you']);
 
-/** Why `name` is not a valid name, or undefined when it is. */
+/** Why `name` is not a valid user name, or undefined when it is. */
 export function nameProblem(name: string, maxLength: number): string | undefined {
   if (name.length === 0) return 'A name cannot be empty';
   if (name.length > maxLength) return `A name is at most ${maxLength} characters`;
@@ -12,7 +13,20 @@ export function nameProblem(name: string, maxLength: number): string | undefined
   return undefined;
 }
 
-/** The form names are compared in: ASCII letters folded to lower case. */
+/** Why `room` is not a valid room name, or undefined when it is. */
+export function roomProblem(room: string, maxLength: number): string | undefined {
+  if (!room.startsWith('#')) return 'A room name starts with #';
+  if (room.length > maxLength) return `A room name is at most ${maxLength} characters, # included`;
+  if (!ROOM.test(room)) return 'A room name is # and then a letter or digit, then only A-Z a-z 0-9 - _';
+  return undefined;
+}
+
+/** True when `target` names a room rather than a user ([ROOM-1]): rooms, and only rooms, start with #. */
+export function isRoomName(target: string): boolean {
+  return target.startsWith('#');
+}
+
+/** The form names and room names are compared in: ASCII letters folded to lower case. */
 export function foldName(name: string): string {
   return name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
 }

@@ -1,0 +1,191 @@
+/**
+ * History in memory, the default store: bounded per target (`--history`)
+ * and in all (`--history-memory`), so a server that runs for months, or a
+ * client that opens thousands of private conversations, cannot grow it
+ * without limit. The oldest messages go first. Nothing outlives the process.
+ */
+import {
+  formatId,
+  isAfter,
+  isBefore,
+  parseId,
+  privateParties,
+  type Draft,
+  type HistoryStore,
+  type StoreQuery,
+  type StoredMessage,
+  type StoredRoom,
+} from './store.ts';
+
+export interface MemoryStoreOptions {
+  /** Messages kept per room or private conversation. */
+  readonly perTarget: number;
+  /** Messages kept in all. */
+  readonly total: number;
+  /** Makes ids unique across runs, since the numbers start again at 1. */
+  readonly idPrefix: string;
+}
+
+/** One target's messages, oldest first, from `head` on (shifting an array is O(n)). */
+interface Target {
+  readonly key: string;
+  messages: StoredMessage[];
+  head: number;
+  lastSeq: number;
+}
+
+export class MemoryStore implements HistoryStore {
+  readonly persistent = false;
+  readonly #targets = new Map<string, Target>();
+  /** Every kept message in acceptance order, with pruned ones dropped lazily: the total bound. */
+  #all: StoredMessage[] = [];
+  #allHead = 0;
+  /** Messages pruned from their target but still in #all. */
+  readonly #pruned = new WeakSet<StoredMessage>();
+  #count = 0;
+  #num = 0;
+  /** Private keys by folded name. */
+  readonly #conversations = new Map<string, Set<string>>();
+  readonly #options: MemoryStoreOptions;
+
+  constructor(options: MemoryStoreOptions) {
+    this.#options = options;
+  }
+
+  /** Messages kept now. */
+  get size(): number {
+    return this.#count;
+  }
+
+  append(draft: Draft): StoredMessage {
+    let target = this.#targets.get(draft.target);
+    if (target === undefined) {
+      target = { key: draft.target, messages: [], head: 0, lastSeq: 0 };
+      this.#targets.set(draft.target, target);
+      if (draft.target.startsWith('@')) for (const name of privateParties(draft.target)) this.#link(name, draft.target);
+    }
+    const num = ++this.#num;
+    const message: StoredMessage = { ...draft, num, id: formatId(this.#options.idPrefix, num), seq: ++target.lastSeq };
+    target.messages.push(message);
+    this.#all.push(message);
+    this.#count++;
+    if (target.messages.length - target.head > this.#options.perTarget) this.#pruneOldest(target);
+    while (this.#count > this.#options.total) this.#pruneGlobalOldest();
+    return message;
+  }
+
+  page(targets: readonly string[], query: StoreQuery): StoredMessage[] {
+    const pages = targets.map((key) => this.#pageOf(key, query));
+    if (pages.length === 1) return pages[0]!;
+    const merged = pages.flat().sort((a, b) => a.num - b.num);
+    const fromEnd = query.kind === 'latest' || query.kind === 'before';
+    return fromEnd ? merged.slice(Math.max(0, merged.length - query.limit)) : merged.slice(0, query.limit);
+  }
+
+  numOf(id: string): number | undefined {
+    const num = parseId(this.#options.idPrefix, id);
+    return num !== undefined && num <= this.#num ? num : undefined;
+  }
+
+  conversationsOf(name: string): string[] {
+    return [...(this.#conversations.get(name) ?? [])];
+  }
+
+  rooms(): StoredRoom[] {
+    return [];
+  }
+
+  saveRoom(): void {}
+
+  commit(): void {}
+
+  close(): void {}
+
+  #pageOf(key: string, query: StoreQuery): StoredMessage[] {
+    const target = this.#targets.get(key);
+    if (target === undefined) return [];
+    const { messages, head } = target;
+    const end = messages.length;
+    switch (query.kind) {
+      case 'latest':
+        return messages.slice(Math.max(head, end - query.limit), end);
+      case 'before': {
+        const stop = firstIndex(messages, head, (m) => !isBefore(m, query.bound));
+        return messages.slice(Math.max(head, stop - query.limit), stop);
+      }
+      case 'after': {
+        const start = firstIndex(messages, head, (m) => isAfter(m, query.bound));
+        return messages.slice(start, start + query.limit);
+      }
+      case 'between': {
+        const start = firstIndex(messages, head, (m) => isAfter(m, query.from));
+        const stop = firstIndex(messages, head, (m) => !isBefore(m, query.to));
+        return start < stop ? messages.slice(start, Math.min(stop, start + query.limit)) : [];
+      }
+    }
+  }
+
+  #pruneOldest(target: Target): void {
+    const oldest = target.messages[target.head]!;
+    target.messages[target.head] = undefined as unknown as StoredMessage;
+    target.head++;
+    this.#pruned.add(oldest);
+    this.#count--;
+    if (target.head === target.messages.length) this.#forget(target);
+    else if (target.head > 1024 && target.head * 2 > target.messages.length) {
+      target.messages = target.messages.slice(target.head);
+      target.head = 0;
+    }
+    // Pruned entries wait in #all until they reach its front; compact it
+    // when they are most of it, so its length stays within twice the count.
+    if (this.#all.length - this.#allHead > 2 * this.#count + 1024) {
+      this.#all = this.#all.slice(this.#allHead).filter((m) => !this.#pruned.has(m));
+      this.#allHead = 0;
+    }
+  }
+
+  #pruneGlobalOldest(): void {
+    for (;;) {
+      const oldest = this.#all[this.#allHead]!;
+      this.#all[this.#allHead] = undefined as unknown as StoredMessage;
+      this.#allHead++;
+      if (this.#allHead > 1024 && this.#allHead * 2 > this.#all.length) {
+        this.#all = this.#all.slice(this.#allHead);
+        this.#allHead = 0;
+      }
+      if (this.#pruned.has(oldest)) continue;
+      // The oldest message of all is the oldest of its target too.
+      this.#pruneOldest(this.#targets.get(oldest.target)!);
+      return;
+    }
+  }
+
+  /** A target with no messages left is forgotten, its sequence with it ([MSG-5]). */
+  #forget(target: Target): void {
+    this.#targets.delete(target.key);
+    if (!target.key.startsWith('@')) return;
+    for (const name of privateParties(target.key)) {
+      const keys = this.#conversations.get(name);
+      keys?.delete(target.key);
+      if (keys?.size === 0) this.#conversations.delete(name);
+    }
+  }
+
+  #link(name: string, key: string): void {
+    let keys = this.#conversations.get(name);
+    if (keys === undefined) this.#conversations.set(name, (keys = new Set()));
+    keys.add(key);
+  }
+}
+
+/** The first index from `from` at which `test` holds; `test` must be false, then true, along the array. */
+function firstIndex(messages: readonly StoredMessage[], from: number, test: (m: StoredMessage) => boolean): number {
+  let low = from;
+  let high = messages.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (test(messages[mid]!)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
