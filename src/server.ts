@@ -3,6 +3,8 @@
  * SIGINT or SIGTERM, then shuts it down gracefully and exits 0.
  */
 import { ChatServer } from './server/chat-server.ts';
+import { openStore } from './server/history/open.ts';
+import { StorageError, type HistoryStore } from './server/history/store.ts';
 import { streamLog } from './server/log.ts';
 import { OptionError, SERVER_USAGE, parseServerArgs } from './server/options.ts';
 
@@ -28,11 +30,22 @@ async function main(): Promise<number> {
   }
   const { options } = parsed;
   const log = streamLog(process.stdout);
-  const server = new ChatServer(options, log);
+  let store: HistoryStore;
+  try {
+    store = await openStore(options);
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    // [STORE-4]: one line that names the file and what is wrong.
+    process.stderr.write(`linechat: ${error.message}\n`);
+    return 1;
+  }
+  const server = new ChatServer(options, log, store);
   try {
     const address = await server.listen();
     log(`Server started on ${address.address}:${address.port}`);
+    if (options.db !== undefined) log(`History in ${options.db} (sync ${options.dbSync})`);
   } catch (error) {
+    store.close();
     const code = (error as NodeJS.ErrnoException).code ?? '';
     const why = LISTEN_ERRORS[code] ?? (error as Error).message;
     process.stderr.write(`linechat: cannot listen on ${options.host}:${options.port}: ${why}\n`);
@@ -40,6 +53,8 @@ async function main(): Promise<number> {
   }
 
   return new Promise<number>((resolve) => {
+    // [STORE-3]: a database that cannot commit stops the server at once.
+    void server.failed.then(() => resolve(1));
     const stop = (signal: NodeJS.Signals) => {
       if (server.state === 'stopping') {
         log(`${signal} again: exiting now`);

@@ -3,7 +3,8 @@
  * hub and the command table, and shuts everything down in order.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { memoryStore } from './history/open.ts';
+import type { HistoryStore } from './history/store.ts';
 import { ProtocolError, type ErrorCode } from '../protocol/errors.ts';
 import { limitKeys } from '../protocol/limits.ts';
 import { LeaveReason, SUPPORTED_VERSIONS, serverLine } from '../protocol/messages.ts';
@@ -36,7 +37,13 @@ export class ChatServer {
   readonly #registering = new Map<Session, NodeJS.Timeout>();
   readonly #server: Server;
   readonly #hub: Hub;
-  readonly #flusher = new Flusher();
+  readonly #flusher: Flusher;
+  readonly #store: HistoryStore;
+  /** Set once the store failed to commit: nothing more may be written ([STORE-3]). */
+  #storeFailure: Error | undefined;
+  #resolveFailed!: (error: Error) => void;
+  /** Resolves if the server had to stop because its database failed; the process should exit 1. */
+  readonly failed: Promise<Error>;
   readonly #admission: Admission;
   readonly #policy: TransportPolicy = { free: isKeepalive, clock: Date.now };
   readonly #greeting: Buffer;
@@ -45,15 +52,25 @@ export class ChatServer {
   readonly #log: Log;
   readonly #context: CommandContext;
 
-  constructor(options: ServerOptions, log: Log) {
+  /** `store` defaults to history in memory; the server closes it on shutdown. */
+  constructor(options: ServerOptions, log: Log, store: HistoryStore = memoryStore(options)) {
     this.#options = options;
     this.#log = log;
+    this.#store = store;
+    this.failed = new Promise((resolve) => (this.#resolveFailed = resolve));
+    this.#flusher = new Flusher(() => this.#commit());
     this.#hub = new Hub({
       nameLength: options.limits.nameLength,
+      roomLength: options.limits.roomLength,
+      topicLength: options.limits.topicLength,
       clock: Date.now,
-      idPrefix: Date.now().toString(36) + randomBytes(2).toString('hex'),
       random: Math.random,
       scheduler: this.#flusher,
+      store,
+      lobby: options.lobby,
+      maxJoins: options.maxJoins,
+      maxRooms: options.maxRooms,
+      replay: options.replay,
       // A quarter of SENDQ: a burst of JOIN/LEAVE lines never cuts off a client that reads.
       maxHeldBytes: Math.floor(options.sendQueue / 4),
     });
@@ -78,6 +95,7 @@ export class ChatServer {
       hub: this.#hub,
       log,
       logMessages: options.logMessages,
+      historyPage: options.limits.historyPage,
       disconnect: (session, reason, text, lastLine) => this.#disconnect(session, reason, text, lastLine),
     };
     this.#server = createServer((socket) => this.#accept(socket));
@@ -162,7 +180,30 @@ export class ChatServer {
       ...stragglers.map((s) => s.connection.closed),
       ...refusedStragglers.map(([, closed]) => closed),
     ]);
+    if (this.#storeFailure === undefined) this.#store.close();
     this.#state = ServerState.Stopped;
+  }
+
+  /**
+   * The write barrier ([STORE-1]): commits what the hub accepted before any
+   * byte about it is written. A commit that fails leaves those messages in
+   * doubt, so nothing more is written at all: every connection is dropped
+   * and `failed` resolves ([STORE-3]).
+   */
+  #commit(): boolean {
+    if (this.#storeFailure !== undefined) return false;
+    try {
+      this.#store.commit();
+      return true;
+    } catch (error) {
+      this.#storeFailure = error as Error;
+      this.#log(`Database failure, stopping without acknowledging anything more: ${(error as Error).message}`);
+      this.#state = ServerState.Stopping;
+      this.#server.close();
+      for (const session of this.#sessions) session.connection.destroy();
+      this.#resolveFailed(error as Error);
+      return false;
+    }
   }
 
   #accept(socket: Socket): void {
@@ -322,6 +363,9 @@ function greetingKeys(options: ServerOptions): Array<[string, number | string]> 
     ['PING', options.pingIntervalMs / 1000],
     ['PINGTIMEOUT', options.pingTimeoutMs / 1000],
     ['REGTIMEOUT', options.registerTimeoutMs / 1000],
+    ['MAXJOIN', options.maxJoins],
+    ['REPLAY', options.replay],
+    ...(options.lobby === undefined ? [] : [['LOBBY', options.lobby] as [string, string]]),
   ];
 }
 
@@ -338,3 +382,4 @@ function isKeepalive(line: Buffer): boolean {
 function errorCode(error: Error): string {
   return (error as NodeJS.ErrnoException).code ?? error.message;
 }
+

@@ -4,9 +4,10 @@
  * the only place that turns a ProtocolError into an `ERR` reply ([ERR-1]).
  */
 import { ProtocolError, isFatal } from '../protocol/errors.ts';
-import { LeaveReason, SUPPORTED_VERSIONS, serverLine } from '../protocol/messages.ts';
+import { parseHistoryQuery } from '../protocol/history.ts';
+import { LeaveReason, MessageKind, SUPPORTED_VERSIONS, serverLine } from '../protocol/messages.ts';
 import type { Message } from '../protocol/parser.ts';
-import type { Hub } from './hub.ts';
+import { historyBatch, type Hub } from './hub.ts';
 import { SessionState, type Session } from './session.ts';
 
 /** What a handler may touch besides the hub. */
@@ -15,6 +16,8 @@ export interface CommandContext {
   readonly log: (line: string) => void;
   /** Whether each message's text goes to the log (--log-messages). */
   readonly logMessages: boolean;
+  /** HISTLIMIT: the most messages one HISTORY reply holds. */
+  readonly historyPage: number;
   /** Takes the session offline, then closes its connection after `lastLine`. */
   disconnect(session: Session, reason: LeaveReason, text: string, lastLine?: string): void;
 }
@@ -47,6 +50,8 @@ const hello: Handler = (ctx, session, [version, name]) => {
   const others = ctx.hub.online - 1;
   session.send(serverLine.welcome(registered, `Hello ${registered}, ${others} other ${others === 1 ? 'user' : 'users'} online.`));
   ctx.log(`Registered ${session.connection.remote} (#${session.id}) as ${registered}`);
+  // [SESSION-5]: the lobby's JOIN replies come before the next line is read.
+  if (ctx.hub.lobby !== undefined) ctx.hub.join(session, ctx.hub.lobby);
 };
 
 // NICK <name>
@@ -55,17 +60,48 @@ const nick: Handler = (ctx, session, [name]) => {
   if (old !== undefined) ctx.log(`Renamed ${old} to ${name}`);
 };
 
-// SAY :<text>
-const say: Handler = (ctx, session, [text]) => {
-  if (text === '') throw new ProtocolError('BAD_PARAMS', 'SAY', 'Nothing to say: the text is empty');
-  ctx.hub.say(session, text!);
-  if (ctx.logMessages) ctx.log(`Message from ${session.name}: ${text}`);
+/** SAY and ME: `[<target>] :<text>`, one parameter being the text ([MSG-1], [MSG-9]). */
+function sender(command: 'SAY' | 'ME', kind: MessageKind): Handler {
+  return (ctx, session, params) => {
+    const [target, text] = params.length === 2 ? [params[0], params[1]!] : [undefined, params[0]!];
+    if (text === '') throw new ProtocolError('BAD_PARAMS', command, `Nothing to ${command === 'SAY' ? 'say' : 'do'}: the text is empty`);
+    const message = ctx.hub.say(session, target, kind, text, command);
+    if (ctx.logMessages) ctx.log(`Message ${message.id} from ${session.name} to ${message.to}: ${text}`);
+  };
+}
+
+// SAY [<target>] :<text>
+const say = sender('SAY', MessageKind.Say);
+
+// ME [<target>] :<action>
+const me = sender('ME', MessageKind.Me);
+
+// JOIN <room>
+const join: Handler = (ctx, session, [room]) => ctx.hub.join(session, room!);
+
+// PART <room> [:<reason>]
+const part: Handler = (ctx, session, [room, reason = '']) => ctx.hub.part(session, room!, reason);
+
+// ROOMS
+const rooms: Handler = (ctx, session) => {
+  const list = ctx.hub.rooms();
+  session.send(list.map((r) => serverLine.room(r.name, r.members, r.topic.text)).join('') + serverLine.endRooms(list.length));
 };
 
-// WHO
-const who: Handler = (ctx, session) => {
-  const names = ctx.hub.who();
-  session.send(names.map(serverLine.user).join('') + serverLine.endWho(names.length));
+// TOPIC <room> [:<text>]
+const topic: Handler = (ctx, session, [room, text]) => ctx.hub.topic(session, room!, text);
+
+// WHO [<room>]
+const who: Handler = (ctx, session, [room]) => {
+  const users = ctx.hub.who(room);
+  session.send(users.map((u) => serverLine.user(u.name, u.idle)).join('') + serverLine.endWho(users.length));
+};
+
+// HISTORY <target> LATEST|BEFORE|AFTER|BETWEEN [<ref> [<ref>]] <limit>
+const history: Handler = (ctx, session, [target, ...selector]) => {
+  const query = parseHistoryQuery(selector, ctx.historyPage);
+  if (typeof query === 'string') throw new ProtocolError('BAD_PARAMS', 'HISTORY', query);
+  session.send(historyBatch(target!, ctx.hub.history(session, target!, query)));
 };
 
 // PING <token>
@@ -91,8 +127,14 @@ function checkToken(command: string, token: string): void {
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   HELLO: { min: 1, max: 2, needs: 'greeting', usage: 'HELLO <version> [<name>]', handler: hello },
   NICK: { min: 1, max: 1, needs: 'registered', usage: 'NICK <name>', handler: nick },
-  SAY: { min: 1, max: 1, needs: 'registered', usage: 'SAY :<text>', handler: say },
-  WHO: { min: 0, max: 0, needs: 'registered', usage: 'WHO', handler: who },
+  SAY: { min: 1, max: 2, needs: 'registered', usage: 'SAY [<target>] :<text>', handler: say },
+  ME: { min: 1, max: 2, needs: 'registered', usage: 'ME [<target>] :<action>', handler: me },
+  JOIN: { min: 1, max: 1, needs: 'registered', usage: 'JOIN <room>', handler: join },
+  PART: { min: 1, max: 2, needs: 'registered', usage: 'PART <room> [:<reason>]', handler: part },
+  ROOMS: { min: 0, max: 0, needs: 'registered', usage: 'ROOMS', handler: rooms },
+  TOPIC: { min: 1, max: 2, needs: 'registered', usage: 'TOPIC <room> [:<text>]', handler: topic },
+  WHO: { min: 0, max: 1, needs: 'registered', usage: 'WHO [<room>]', handler: who },
+  HISTORY: { min: 3, max: 5, needs: 'registered', usage: 'HISTORY <target> LATEST|BEFORE|AFTER|BETWEEN [<ref> [<ref>]] <limit>', handler: history },
   PING: { min: 1, max: 1, needs: 'any', usage: 'PING <token>', handler: ping },
   PONG: { min: 1, max: 1, needs: 'any', usage: 'PONG <token>', handler: pong },
   QUIT: { min: 0, max: 1, needs: 'any', usage: 'QUIT [:<reason>]', handler: quit },

@@ -1,26 +1,43 @@
 /**
- * The hub owns who is online and delivers messages. It is the single owner
- * of that state (REFERENCES §1 #4): every change is a plain method call on
- * the event loop, so delivery never sees a list change under it. Domain
- * failures are thrown as ProtocolError; the dispatcher turns them into
- * replies.
+ * The hub owns who is online, the rooms, and delivery. It is the single
+ * owner of that state (REFERENCES §1 #4): every change is a plain method
+ * call on the event loop, so delivery never sees a list change under it.
+ * Domain failures are thrown as ProtocolError; the dispatcher turns them
+ * into replies.
+ *
+ * Order: everything about a room goes through that room's fan-out group,
+ * so all its members see one order ([ROOM-8]); anything sent to one
+ * session (a reply, a private message, a NICK) first takes what the
+ * session's groups owe it (Connection.send), so it is never overtaken.
  */
 import { ProtocolError } from '../protocol/errors.ts';
-import { foldName, nameProblem } from '../protocol/names.ts';
-import { serverLine, type ChatMessage, type LeaveReason } from '../protocol/messages.ts';
+import { foldName, isRoomName, nameProblem, roomProblem } from '../protocol/names.ts';
+import { serverLine, type LeaveReason, type MessageKind } from '../protocol/messages.ts';
+import type { FanoutScheduler } from './fanout.ts';
+import type { HistoryQuery, HistoryRef } from '../protocol/history.ts';
+import { StorageError, privateKey, type Bound, type HistoryStore, type StoreQuery, type StoredMessage } from './history/store.ts';
+import { Room, type Topic } from './room.ts';
 import { Session, SessionState } from './session.ts';
-import { Fanout, type FanoutScheduler } from './fanout.ts';
 
 export interface HubOptions {
   readonly nameLength: number;
+  readonly roomLength: number;
+  readonly topicLength: number;
   /** Milliseconds since the epoch; injected so tests control time. */
   readonly clock: () => number;
-  /** Makes message ids unique across server runs. */
-  readonly idPrefix: string;
   /** Picks guest numbers; injected so tests are deterministic. */
   readonly random: () => number;
   /** Ends each turn's broadcasts (the server's Flusher). */
   readonly scheduler: FanoutScheduler;
+  readonly store: HistoryStore;
+  /** The room every client joins on registering ([ROOM-2]), or undefined for none. */
+  readonly lobby: string | undefined;
+  /** Rooms one session may be in (MAXJOIN). */
+  readonly maxJoins: number;
+  /** Rooms that may exist at once, persistent ones included. */
+  readonly maxRooms: number;
+  /** Messages replayed on JOIN ([HIST-4]). */
+  readonly replay: number;
   /** Bytes of held presence lines after which they are sent at once (see Fanout). */
   readonly maxHeldBytes?: number;
 }
@@ -31,21 +48,43 @@ export interface HubOptions {
  */
 export const PRESENCE_HOLD_MS = 50;
 
+export interface RoomInfo {
+  readonly name: string;
+  readonly members: number;
+  readonly topic: Topic;
+}
+
 export class Hub {
   /** Registered sessions by folded name ([NAME-2]). */
   readonly #users = new Map<string, Session>();
-  /** Every registered session's connection: who a broadcast reaches. */
-  readonly #everyone: Fanout;
-  #seq = 0;
+  /** Rooms by folded name ([ROOM-1]). */
+  readonly #rooms = new Map<string, Room>();
+  /** The time of the last message accepted: times never go back ([MSG-6]). */
+  #lastTime = 0;
   readonly #options: HubOptions;
 
   constructor(options: HubOptions) {
     this.#options = options;
-    this.#everyone = new Fanout(options.scheduler, options.maxHeldBytes);
+    for (const stored of options.store.rooms()) {
+      const topic = { text: stored.topic, setter: stored.setter, time: stored.topicTime };
+      const room = this.#newRoom(stored.key, stored.name, { persistent: true, topic });
+      room.stored = true;
+      this.#rooms.set(stored.key, room);
+    }
+    const lobby = options.lobby;
+    if (lobby !== undefined) {
+      const room = this.#rooms.get(foldName(lobby)) ?? this.#newRoom(foldName(lobby), lobby, { persistent: true });
+      room.persistent = true;
+      this.#rooms.set(room.key, room);
+    }
   }
 
   get online(): number {
     return this.#users.size;
+  }
+
+  get lobby(): string | undefined {
+    return this.#options.lobby;
   }
 
   /** Registers `session` under `requested`, or a guest name ([SESSION-4]). */
@@ -53,9 +92,8 @@ export class Hub {
     const name = requested === undefined ? this.#guestName() : this.#checkFree(requested, 'HELLO');
     session.name = name;
     session.state = SessionState.Registered;
+    session.lastSpoke = this.#options.clock();
     this.#users.set(foldName(name), session);
-    this.#everyone.add(session.connection);
-    this.broadcast(serverLine.join(name), session, PRESENCE_HOLD_MS);
     return name;
   }
 
@@ -69,34 +107,112 @@ export class Hub {
     this.#users.delete(foldName(old));
     session.name = name;
     this.#users.set(foldName(name), session);
-    this.broadcast(serverLine.nick(old, name));
+    // Once each to everyone who shares a room, and to the renamed one.
+    const line = serverLine.nick(old, name);
+    for (const other of this.#neighbours(session)) other.send(line);
     return old;
   }
 
-  /** Stamps and delivers a message: MSG to the others, ECHO to the sender ([MSG-2], [MSG-3]). */
-  say(session: Session, text: string): ChatMessage {
-    const seq = ++this.#seq;
-    const message: ChatMessage = {
-      id: `${this.#options.idPrefix}-${seq.toString(36)}`,
-      seq,
-      time: this.#options.clock(),
-      from: session.name,
-      text,
-    };
+  /** Joins a room, creating it if need be ([ROOM-3]). */
+  join(session: Session, name: string): void {
+    this.#checkRoomName(name, 'JOIN');
+    let room = this.#rooms.get(foldName(name));
+    if (room !== undefined && room.members.has(session)) {
+      throw new ProtocolError('ALREADY_IN_ROOM', 'JOIN', `You are already in ${room.name}`);
+    }
+    if (session.rooms.size >= this.#options.maxJoins) {
+      throw new ProtocolError('TOO_MANY_ROOMS', 'JOIN', `You can be in at most ${this.#options.maxJoins} rooms; leave one first`);
+    }
+    if (room === undefined) {
+      if (this.#rooms.size >= this.#options.maxRooms) {
+        throw new ProtocolError('TOO_MANY_ROOMS', 'JOIN', `The server holds at most ${this.#options.maxRooms} rooms`);
+      }
+      room = this.#newRoom(foldName(name), name, { persistent: false });
+      this.#rooms.set(room.key, room);
+    }
+    room.members.add(session);
+    session.rooms.add(room);
+    room.fanout.add(session.connection);
+    room.publish(serverLine.join(room.name, session.name), session, PRESENCE_HOLD_MS);
+    const replay = this.#options.replay === 0 ? [] : this.#options.store.page([room.key], { kind: 'latest', limit: this.#options.replay });
+    session.send(
+      serverLine.join(room.name, session.name) +
+        serverLine.room(room.name, room.members.size, room.topic.text) +
+        historyBatch(room.name, replay),
+    );
+  }
+
+  /** Leaves a room ([ROOM-4]). */
+  part(session: Session, name: string, reason: string): void {
+    this.#checkRoomName(name, 'PART');
+    const room = this.#memberRoom(session, name, 'PART');
+    const line = serverLine.leave(room.name, session.name, 'part', reason);
+    this.#leaveRoom(session, room, line);
+    session.send(line);
+  }
+
+  /** The room's topic, or sets it when `text` is given ([ROOM-7]). */
+  topic(session: Session, name: string, text: string | undefined): void {
+    this.#checkRoomName(name, 'TOPIC');
+    if (text === undefined) {
+      const room = this.#rooms.get(foldName(name));
+      if (room === undefined) throw new ProtocolError('NO_SUCH_ROOM', 'TOPIC', `There is no room ${name}`);
+      session.send(serverLine.topic(room.name, room.topic.setter, room.topic.time, room.topic.text));
+      return;
+    }
+    const room = this.#memberRoom(session, name, 'TOPIC');
+    if (Buffer.byteLength(text) > this.#options.topicLength) {
+      throw new ProtocolError('BAD_PARAMS', 'TOPIC', `A topic is at most ${this.#options.topicLength} bytes`);
+    }
+    room.topic = { text, setter: session.name, time: this.#stamp() };
+    this.#keep(room, true);
+    room.publish(serverLine.topic(room.name, room.topic.setter, room.topic.time, text), session);
+    session.send(serverLine.topic(room.name, room.topic.setter, room.topic.time, text));
+  }
+
+  /** Rooms that exist, ordered by folded name ([ROOM-5]). */
+  rooms(): RoomInfo[] {
+    return [...this.#rooms.keys()].sort().map((key) => {
+      const room = this.#rooms.get(key)!;
+      return { name: room.name, members: room.members.size, topic: room.topic };
+    });
+  }
+
+  /**
+   * Stamps, stores and delivers a message to a room or a user ([MSG-1]..[MSG-3],
+   * [MSG-10]): MSG to the others, ECHO to the sender. Without a target, the lobby.
+   */
+  say(session: Session, target: string | undefined, kind: MessageKind, text: string, command: string): StoredMessage {
+    const to = target ?? this.#options.lobby;
+    if (to === undefined) throw new ProtocolError('NOT_IN_ROOM', command, 'This server has no lobby; name a room or a user');
+    if (isRoomName(to)) {
+      this.#checkRoomName(to, command);
+      const room = this.#rooms.get(foldName(to));
+      if (room === undefined) throw new ProtocolError('NO_SUCH_ROOM', command, `There is no room ${to}`);
+      if (!room.members.has(session)) throw new ProtocolError('NOT_IN_ROOM', command, `Join ${room.name} first`);
+      const message = this.#append(session, room.key, room.name, kind, text, command);
+      this.#keep(room, false);
+      const [msg, echo] = serverLine.messageAndEcho(message);
+      room.publish(msg, session);
+      session.send(echo);
+      return message;
+    }
+    const recipient = this.#users.get(foldName(to));
+    if (recipient === undefined) throw new ProtocolError('NO_SUCH_USER', command, `${to} is not online`);
+    const message = this.#append(session, privateKey(session.name, recipient.name), recipient.name, kind, text, command);
     const [msg, echo] = serverLine.messageAndEcho(message);
-    this.broadcast(msg, session);
+    if (recipient !== session) recipient.send(msg);
     session.send(echo);
     return message;
   }
 
-  /** Takes a session offline and tells the others; false if it was not online. */
+  /** Takes a session offline and tells its rooms; false if it was not online ([PRES-1]). */
   remove(session: Session, reason: LeaveReason, text: string): boolean {
     const wasOnline = session.state === SessionState.Registered;
     session.state = SessionState.Gone;
     if (!wasOnline) return false;
     this.#users.delete(foldName(session.name));
-    this.#everyone.remove(session.connection);
-    this.broadcast(serverLine.leave(session.name, reason, text), undefined, PRESENCE_HOLD_MS);
+    for (const room of [...session.rooms]) this.#leaveRoom(session, room, serverLine.leave(room.name, session.name, reason, text));
     return true;
   }
 
@@ -104,19 +220,116 @@ export class Hub {
   removeAll(): void {
     for (const session of this.#users.values()) {
       session.state = SessionState.Gone;
-      this.#everyone.remove(session.connection);
+      for (const room of session.rooms) room.fanout.remove(session.connection);
+      session.rooms.clear();
     }
     this.#users.clear();
   }
 
-  /** Online names, ordered without regard to case ([PRES-3]). */
-  who(): string[] {
-    return [...this.#users.keys()].sort().map((folded) => this.#users.get(folded)!.name);
+  /** Online names with idle seconds, everyone or a room's members, ordered without regard to case ([PRES-3]). */
+  who(room?: string): Array<{ name: string; idle: number }> {
+    let sessions: Iterable<Session> = this.#users.values();
+    if (room !== undefined) {
+      this.#checkRoomName(room, 'WHO');
+      const found = this.#rooms.get(foldName(room));
+      if (found === undefined) throw new ProtocolError('NO_SUCH_ROOM', 'WHO', `There is no room ${room}`);
+      sessions = found.members;
+    }
+    const now = this.#options.clock();
+    return [...sessions]
+      .map((s) => ({ key: foldName(s.name), name: s.name, idle: Math.max(0, Math.floor((now - s.lastSpoke) / 1000)) }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map(({ name, idle }) => ({ name, idle }));
   }
 
-  /** Sends one line to every online session except `except`, encoded once; see Fanout.publish for `holdMs`. */
-  broadcast(line: string, except?: Session, holdMs = 0): void {
-    this.#everyone.publish(Buffer.from(line), except?.connection, holdMs);
+  /**
+   * A page of history for `target` as the client wrote it: a room it is in,
+   * a user name (its private conversation with that name) or `*` ([HIST-5]).
+   */
+  history(session: Session, target: string, query: HistoryQuery): StoredMessage[] {
+    const store = this.#options.store;
+    let keys: string[];
+    if (target === '*') {
+      keys = [...[...session.rooms].map((room) => room.key), ...store.conversationsOf(foldName(session.name))];
+    } else if (isRoomName(target)) {
+      this.#checkRoomName(target, 'HISTORY');
+      keys = [this.#memberRoom(session, target, 'HISTORY').key];
+    } else {
+      this.#checkValid(target, 'HISTORY');
+      keys = [privateKey(session.name, target)];
+    }
+    return store.page(keys, toStoreQuery(query, (id) => this.#bound(id)));
+  }
+
+  #bound(id: string): Bound {
+    const num = this.#options.store.numOf(id);
+    if (num === undefined) throw new ProtocolError('UNKNOWN_MESSAGE', 'HISTORY', `No message has the id ${id}`);
+    return { by: 'num', num };
+  }
+
+  #memberRoom(session: Session, name: string, command: string): Room {
+    const room = this.#rooms.get(foldName(name));
+    if (room === undefined || !room.members.has(session)) {
+      throw new ProtocolError('NOT_IN_ROOM', command, `You are not in ${name}`);
+    }
+    return room;
+  }
+
+  #append(session: Session, target: string, to: string, kind: MessageKind, text: string, command: string): StoredMessage {
+    const time = this.#stamp();
+    let message: StoredMessage;
+    try {
+      message = this.#options.store.append({ target, from: session.name, to, kind, text, time });
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      throw new ProtocolError('STORAGE_FAILED', command, 'The message could not be stored and was not sent', { cause: error });
+    }
+    session.lastSpoke = time;
+    return message;
+  }
+
+  /** The server's clock, never earlier than the last stamp ([MSG-6]). */
+  #stamp(): number {
+    this.#lastTime = Math.max(this.#lastTime, this.#options.clock());
+    return this.#lastTime;
+  }
+
+  /**
+   * With a database, a room with history or a topic outlives its members
+   * ([ROOM-6]): it is stored on its first message, and again when its topic
+   * changes.
+   */
+  #keep(room: Room, topicChanged: boolean): void {
+    const store = this.#options.store;
+    if (!store.persistent || (room.stored && !topicChanged)) return;
+    const { text, setter, time } = room.topic;
+    store.saveRoom({ key: room.key, name: room.name, topic: text, setter, topicTime: time });
+    room.stored = true;
+    room.persistent = true;
+  }
+
+  #leaveRoom(session: Session, room: Room, line: string): void {
+    room.fanout.remove(session.connection);
+    room.members.delete(session);
+    session.rooms.delete(room);
+    room.publish(line, undefined, PRESENCE_HOLD_MS);
+    if (room.members.size === 0 && !room.persistent) this.#rooms.delete(room.key);
+  }
+
+  /** The session and everyone who shares a room with it, once each. */
+  #neighbours(session: Session): Set<Session> {
+    const found = new Set<Session>([session]);
+    for (const room of session.rooms) for (const member of room.members) found.add(member);
+    return found;
+  }
+
+  #newRoom(key: string, name: string, options: { persistent: boolean; topic?: Topic }): Room {
+    return new Room(key, name, this.#options.scheduler, this.#options.maxHeldBytes, options);
+  }
+
+  #checkRoomName(name: string, command: string): void {
+    const problem = roomProblem(name, this.#options.roomLength);
+    if (problem !== undefined) throw new ProtocolError('BAD_ROOM', command, problem);
   }
 
   #checkValid(name: string, command: string): void {
@@ -147,5 +360,26 @@ export class Hub {
       }
     }
     throw new ProtocolError('BAD_NAME', 'HELLO', 'No guest name is free; choose a name');
+  }
+}
+
+/** `HIST` lines and their `ENDHIST`, as one string so the batch is never split ([HIST-3]). */
+export function historyBatch(target: string, messages: readonly StoredMessage[]): string {
+  let lines = '';
+  for (const message of messages) lines += serverLine.history(message);
+  return lines + serverLine.endHistory(target, messages.length);
+}
+
+/** A client's query with its refs made positions: ids through `resolve`, times as they are. */
+function toStoreQuery(query: HistoryQuery, resolve: (id: string) => Bound): StoreQuery {
+  const bound = (ref: HistoryRef): Bound => (ref.by === 'id' ? resolve(ref.id) : { by: 'time', time: ref.time });
+  switch (query.kind) {
+    case 'latest':
+      return query;
+    case 'before':
+    case 'after':
+      return { kind: query.kind, bound: bound(query.ref), limit: query.limit };
+    case 'between':
+      return { kind: 'between', from: bound(query.from), to: bound(query.to), limit: query.limit };
   }
 }

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_LIMITS, SERVER_LINE_OVERHEAD, checkLimits, type Limits } from '../protocol/limits.ts';
+import { roomProblem } from '../protocol/names.ts';
 
 export interface ServerOptions {
   readonly host: string;
@@ -35,6 +36,22 @@ export interface ServerOptions {
   readonly shutdownMs: number;
   /** Whether the log has a line, with the text, for every message. */
   readonly logMessages: boolean;
+  /** The room every client joins on registering, or undefined for none. */
+  readonly lobby: string | undefined;
+  /** Rooms one client may be in at once (MAXJOIN). */
+  readonly maxJoins: number;
+  /** Rooms that may exist at once. */
+  readonly maxRooms: number;
+  /** Messages kept per room or private conversation; 0 (only with a database) keeps all. */
+  readonly history: number;
+  /** Messages the in-memory store keeps in all. */
+  readonly historyMemory: number;
+  /** Messages replayed when a client joins a room (REPLAY). */
+  readonly replay: number;
+  /** The SQLite database file, or undefined to keep history in memory. */
+  readonly db: string | undefined;
+  /** `full`: fsync every commit; `normal`: survive a killed process, not a crashed machine. */
+  readonly dbSync: 'full' | 'normal';
 }
 
 export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
@@ -54,6 +71,14 @@ export const DEFAULT_OPTIONS: ServerOptions = Object.freeze({
   lingerMs: 5_000,
   shutdownMs: 1_000,
   logMessages: true,
+  lobby: '#lobby',
+  maxJoins: 50,
+  maxRooms: 10_000,
+  history: 1000,
+  historyMemory: 100_000,
+  replay: 20,
+  db: undefined,
+  dbSync: 'full',
 });
 
 export class OptionError extends Error {
@@ -108,6 +133,19 @@ const onOff: Parse<boolean> = (value, source) => {
   return value === 'on';
 };
 
+/** A room name, or null for `none` (undefined already means "not given"). */
+const lobby: Parse<string | null> = (value, source) => {
+  if (value === 'none') return null;
+  const problem = roomProblem(value, DEFAULT_LIMITS.roomLength);
+  if (problem !== undefined) throw new OptionError(`${source} must be a room name or none: ${problem}, got ${JSON.stringify(value)}`);
+  return value;
+};
+
+const dbSync: Parse<'full' | 'normal'> = (value, source) => {
+  if (value !== 'full' && value !== 'normal') throw new OptionError(`${source} must be full or normal, got ${JSON.stringify(value)}`);
+  return value;
+};
+
 const seconds = (min: number, max: number) => decimal(min, max, 1000);
 /** The most bytes one socket read delivers (libuv's read buffer). */
 const READ_SIZE = 65_536;
@@ -132,6 +170,14 @@ const FIELDS = {
   linger: { env: 'LINECHAT_LINGER', help: 'seconds a closing connection may take to flush and close before it is dropped', parse: seconds(0.05, 600), shown: `${d.lingerMs / 1000}` },
   'max-per-ip': { env: 'LINECHAT_MAX_PER_IP', help: 'open connections from one IP address', parse: integer(1, 1_000_000), shown: `${d.maxPerIp}` },
   'log-messages': { env: 'LINECHAT_LOG_MESSAGES', help: 'on: a log line with the text of every message; off: none', parse: onOff, shown: d.logMessages ? 'on' : 'off' },
+  lobby: { env: 'LINECHAT_LOBBY', help: 'LOBBY: the room every client joins on registering; none for no lobby', parse: lobby, shown: d.lobby ?? 'none' },
+  'max-joins': { env: 'LINECHAT_MAX_JOINS', help: 'MAXJOIN: rooms one client may be in at once', parse: integer(1, 10_000), shown: `${d.maxJoins}` },
+  'max-rooms': { env: 'LINECHAT_MAX_ROOMS', help: 'rooms that may exist at once, persistent ones included', parse: integer(1, 10_000_000), shown: `${d.maxRooms}` },
+  history: { env: 'LINECHAT_HISTORY', help: 'messages kept per room or private conversation; 0 keeps all (only with --db)', parse: integer(0, 1_000_000_000), shown: `${d.history}` },
+  'history-memory': { env: 'LINECHAT_HISTORY_MEMORY', help: 'messages the in-memory history keeps in all (without --db)', parse: integer(1, 100_000_000), shown: `${d.historyMemory}` },
+  replay: { env: 'LINECHAT_REPLAY', help: 'REPLAY: messages replayed to a client that joins a room', parse: integer(0, 1_000_000), shown: `${d.replay}` },
+  db: { env: 'LINECHAT_DB', help: 'SQLite file for history, rooms and topics (created if missing); without it history is in memory', parse: text, shown: 'none' },
+  'db-sync': { env: 'LINECHAT_DB_SYNC', help: 'full: fsync every commit (survives power loss); normal: survives a killed server, not a crashed machine', parse: dbSync, shown: d.dbSync },
 } as const satisfies Record<string, Field<unknown>>;
 type Flag = keyof typeof FIELDS;
 type Values = { [F in Flag]: ReturnType<(typeof FIELDS)[F]['parse']> | undefined };
@@ -187,6 +233,9 @@ function resolve(v: Values): ServerOptions {
     line: v['max-line'] ?? d.limits.line,
     readCap: v['read-cap'] ?? d.limits.readCap,
     nameLength: v['max-name'] ?? d.limits.nameLength,
+    roomLength: d.limits.roomLength,
+    topicLength: Math.min(d.limits.topicLength, v['max-line'] ?? d.limits.line),
+    historyPage: d.limits.historyPage,
   };
   if (limits.readCap <= limits.line) {
     throw new OptionError(`--read-cap (${limits.readCap}) must be greater than --max-line (${limits.line})`);
@@ -202,8 +251,23 @@ function resolve(v: Values): ServerOptions {
   if (inputQueue < limits.line + READ_SIZE) {
     throw new OptionError(`--max-input (${inputQueue}) must be at least --max-line + ${READ_SIZE} = ${limits.line + READ_SIZE}`);
   }
+  const db = v.db;
+  const history = v.history ?? d.history;
+  if (history === 0 && db === undefined) {
+    throw new OptionError('--history 0 (keep everything) needs --db; in memory history must be bounded');
+  }
+  const replay = v.replay ?? d.replay;
+  if (replay > limits.historyPage) throw new OptionError(`--replay must be at most HISTLIMIT (${limits.historyPage}), got ${replay}`);
   return Object.freeze({
     ...d,
+    lobby: v.lobby === undefined ? d.lobby : (v.lobby ?? undefined),
+    maxJoins: v['max-joins'] ?? d.maxJoins,
+    maxRooms: v['max-rooms'] ?? d.maxRooms,
+    history,
+    historyMemory: v['history-memory'] ?? d.historyMemory,
+    replay,
+    db,
+    dbSync: v['db-sync'] ?? d.dbSync,
     host: v.host ?? d.host,
     port: v.port ?? d.port,
     serverName: v['server-name'] ?? d.serverName,

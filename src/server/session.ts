@@ -1,5 +1,6 @@
 /** One connected client as the hub sees it (SPEC §4 session states). */
 import type { Connection } from './transport.ts';
+import type { Room } from './room.ts';
 
 export const SessionState = {
   /** Connected and greeted; no name yet. */
@@ -15,6 +16,10 @@ export class Session {
   state: SessionState = SessionState.Greeting;
   /** The name as its owner wrote it; set while Registered. */
   name = '';
+  /** The rooms it is in. */
+  readonly rooms = new Set<Room>();
+  /** When it last sent SAY or ME, or registered: what WHO reports as idle time ([PRES-3]). */
+  lastSpoke = 0;
 
   constructor(
     /** Connection number, for logs. */

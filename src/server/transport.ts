@@ -21,6 +21,10 @@
  *   they were published in, or for held presence lines within the hold time
  *   (bounded in bytes, see Fanout).
  * - `close()` is the one way out. It happens once; later sends are dropped.
+ * - Before any `write()`, the Flusher's write barrier runs: with a database,
+ *   it commits the messages accepted so far, so no byte about a message
+ *   leaves before the message is durable (SPEC [STORE-1]). A barrier that
+ *   fails drops the connection instead of writing.
  *
  * Input contract (flood control, RFC 1459 §8.10):
  * - Each line costs one token from a TokenBucket; PING and PONG are free.
@@ -84,6 +88,9 @@ export interface ConnectionEvents {
   ended(why: TransportEnd): void;
 }
 
+/** Runs before any bytes are written to a socket; false forbids the write ([STORE-1]). */
+export type WriteBarrier = () => boolean;
+
 /**
  * Batches writes: at the end of each event-loop turn, every group that
  * published hands its batch to its members, then each dirty connection is
@@ -94,6 +101,12 @@ export class Flusher implements FanoutScheduler {
   #groups = new Set<Fanout>();
   #scheduled = false;
   #flushing = false;
+  /** Called by every connection before it writes. */
+  readonly beforeWrite: WriteBarrier;
+
+  constructor(beforeWrite: WriteBarrier = () => true) {
+    this.beforeWrite = beforeWrite;
+  }
 
   /** True while the end-of-turn flush runs: bytes handed over then may be written at once. */
   get flushing(): boolean {
@@ -386,6 +399,10 @@ export class Connection implements FanoutMember {
   }
 
   #write(bytes: Buffer): void {
+    if (!this.#flusher.beforeWrite()) {
+      this.socket.destroy();
+      return;
+    }
     if (!this.socket.write(bytes)) this.#blocked = true;
   }
 
