@@ -220,10 +220,14 @@ export class Hub {
   removeAll(): void {
     for (const session of this.#users.values()) {
       session.state = SessionState.Gone;
-      for (const room of session.rooms) room.fanout.remove(session.connection);
       session.rooms.clear();
     }
     this.#users.clear();
+    for (const room of [...this.#rooms.values()]) {
+      for (const member of room.members) room.fanout.remove(member.connection);
+      room.members.clear();
+      if (!room.persistent) this.#rooms.delete(room.key);
+    }
   }
 
   /** Online names with idle seconds, everyone or a room's members, ordered without regard to case ([PRES-3]). */
