@@ -60,6 +60,10 @@ export class LineClient {
   readonly inbox = new Inbox<Received>();
   greeting?: Received;
   name?: string;
+  /** The WELCOME of the last successful `register()`. */
+  welcome?: Received;
+  /** The lobby join `register()` consumed after WELCOME: JOIN, ROOM, HIST…, ENDHIST ([SESSION-5]). */
+  lobbyJoin: Received[] = [];
   /** Resolves when the socket has closed, for whatever reason. */
   readonly closed: Promise<void>;
   /** Framing facts about everything received; see WireStats. */
@@ -210,24 +214,69 @@ export class LineClient {
     return before;
   }
 
-  /** HELLO 1 [name], then waits for WELCOME; returns the registered name. */
+  /**
+   * The room the greeting names as `LOBBY=<room>` ([ROOM-2]), or undefined
+   * when it names none (or the greeting was not read).
+   */
+  get lobby(): string | undefined {
+    if (this.greeting === undefined) return undefined;
+    for (const kv of this.greeting.params.slice(2, -1)) {
+      if (kv.startsWith('LOBBY=') && kv.length > 'LOBBY='.length) return kv.slice('LOBBY='.length);
+    }
+    return undefined;
+  }
+
+  /**
+   * HELLO 1 [name], then waits for WELCOME (or ERR, which it throws); returns
+   * the registered name. When the greeting announced a lobby, it also
+   * consumes the lobby join that follows WELCOME ([SESSION-5]): everything up
+   * to and including `ENDHIST <lobby> <n>`, kept in `lobbyJoin` (the JOIN,
+   * ROOM, HIST… and ENDHIST lines, WELCOME excluded). With no greeting read
+   * (`connect({ greeting: false })`) the lobby is unknown and those lines
+   * stay in the inbox.
+   */
   async register(name?: string): Promise<string> {
     this.send(name === undefined ? 'HELLO 1' : `HELLO 1 ${name}`);
     const reply = await this.expect((m) => m.command === 'WELCOME' || m.command === 'ERR');
     if (reply.command === 'ERR') throw new Error(`registration failed: ${reply.raw}`);
     this.name = reply.params[0]!;
+    this.welcome = reply;
+    this.lobbyJoin = [];
+    const lobby = this.lobby;
+    if (lobby !== undefined) this.lobbyJoin = await this.joined(lobby);
     return this.name;
   }
 
-  /** The names `WHO` lists right now. */
-  async who(): Promise<string[]> {
-    this.send('WHO');
-    const names: string[] = [];
+  /**
+   * Consumes the replies of this client's own join of `room` ([ROOM-3]): up
+   * to and including `ENDHIST <room> <n>` (the room compared without regard
+   * to ASCII case), and returns them all, in order.
+   */
+  async joined(room: string, timeoutMs = DEFAULT_TIMEOUT): Promise<Received[]> {
+    const key = foldCase(room);
+    const got: Received[] = [];
     await this.expect((m) => {
-      if (m.command === 'USER') names.push(m.params[0]!);
-      return m.command === 'ENDWHO';
+      got.push(m);
+      return m.command === 'ENDHIST' && foldCase(m.params[0] ?? '') === key;
+    }, timeoutMs);
+    return got;
+  }
+
+  /** The names `WHO [<room>]` lists right now ([PRES-3]), in the server's order. */
+  async who(room?: string): Promise<string[]> {
+    return (await this.whoIdle(room)).map((u) => u.name);
+  }
+
+  /** `WHO [<room>]` as `USER <name> <idle>` lines: each name with its idle seconds. */
+  async whoIdle(room?: string): Promise<Array<{ name: string; idle: number }>> {
+    this.send(room === undefined ? 'WHO' : `WHO ${room}`);
+    const users: Array<{ name: string; idle: number }> = [];
+    const end = await this.expect((m) => {
+      if (m.command === 'USER') users.push({ name: m.params[0]!, idle: Number(m.params[1]) });
+      return m.command === 'ENDWHO' || (m.command === 'ERR' && m.params[1] === 'WHO');
     });
-    return names;
+    if (end.command === 'ERR') throw new Error(`WHO failed: ${end.raw}`);
+    return users;
   }
 
   /** Closes abruptly; resolves once the socket is closed. */
@@ -281,6 +330,11 @@ export class ClientPool {
     this.#clients.clear();
     await Promise.all(all.map((c) => c.destroy()));
   }
+}
+
+/** ASCII letters folded to lower case, the way names and rooms compare ([NAME-2], [ROOM-1]). */
+export function foldCase(s: string): string {
+  return s.replace(/[A-Z]+/g, (c) => c.toLowerCase());
 }
 
 let names = 0;

@@ -14,7 +14,7 @@
  *   uses `itVolume`, and its file starts the server with `--flood-rate 0`.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { ClientPool, LineClient, uniqueName, type ConnectOptions, type Received } from './line-client.ts';
+import { ClientPool, LineClient, foldCase, uniqueName, type ConnectOptions, type Received } from './line-client.ts';
 import { EXTERNAL_SERVER, openTarget, type Target } from './target.ts';
 import { cutAt } from './chunks.ts';
 
@@ -29,6 +29,18 @@ export interface ServerInfo {
   readonly readCap: number;
   /** `NAMELEN`: longest name. */
   readonly nameLen: number;
+  /** `ROOMLEN`: longest room name, `#` included ([ROOM-1]). */
+  readonly roomLen: number;
+  /** `TOPICLEN`: longest topic, bytes ([ROOM-7]). */
+  readonly topicLen: number;
+  /** `HISTLIMIT`: most messages in one HISTORY reply ([HIST-2]). */
+  readonly histLimit: number;
+  /** `MAXJOIN`: rooms one client may be in at once ([ROOM-3]). */
+  readonly maxJoin: number;
+  /** `REPLAY`: messages replayed on joining a room ([HIST-4]). */
+  readonly replay: number;
+  /** `LOBBY`: the room every client joins on registering ([ROOM-2]); undefined when there is none. */
+  readonly lobby: string | undefined;
   /**
    * `RATE` ([FLOOD-1]): lines per second a connection may send after its
    * burst. 0 when the server announces 0 or no `RATE`: no flood control.
@@ -63,25 +75,84 @@ export function readGreeting(m: Received): ServerInfo {
     line: int('LINE'),
     readCap: int('READCAP'),
     nameLen: int('NAMELEN'),
+    roomLen: int('ROOMLEN'),
+    topicLen: int('TOPICLEN'),
+    histLimit: int('HISTLIMIT'),
+    maxJoin: int('MAXJOIN'),
+    replay: int('REPLAY'),
+    lobby: keys.get('LOBBY') || undefined,
     floodRate: keys.has('RATE') ? decimal('RATE') : 0,
     text: m.params[m.params.length - 1]!,
   };
 }
 
-/** Commands the server sends on its own initiative, about other clients. */
-const NOTICES = new Set(['JOIN', 'LEAVE', 'MSG', 'NICK', 'PING']);
+/**
+ * Commands the server sends on its own initiative, about other clients or
+ * rooms. A JOIN or LEAVE of the client itself, a NICK that renames it and a
+ * TOPIC it set are replies to its own lines, not notices.
+ */
+const NOTICES = new Set(['JOIN', 'LEAVE', 'MSG', 'NICK', 'TOPIC', 'PING']);
 
 /**
- * The messages that are replies to `client`'s own lines: drops notices about
- * other users (JOIN, LEAVE, MSG, server PING, and NICK unless it renames
- * `client`), which a shared server or an earlier test may cause at any time.
+ * The messages that are replies to `client`'s own lines: drops notices
+ * (JOIN, LEAVE, MSG, NICK, TOPIC, server PING) that a shared server or an
+ * earlier test may cause at any time, keeping those about `client` itself:
+ * `JOIN`/`LEAVE <room> <client>`, a `NICK` from or to its name, and a
+ * `TOPIC <room> <client> …` it set. (So the answer to a `TOPIC <room>`
+ * query about a topic someone else set is dropped too: read that one with
+ * `expect`.)
  */
 export function repliesOf(client: LineClient, messages: readonly Received[]): Received[] {
   return messages.filter((m) => {
     if (!NOTICES.has(m.command)) return true;
-    if (m.command === 'NICK') return m.params[0] === client.name || m.params[1] === client.name;
-    return false;
+    switch (m.command) {
+      case 'NICK':
+        return m.params[0] === client.name || m.params[1] === client.name;
+      case 'JOIN':
+      case 'LEAVE':
+      case 'TOPIC':
+        return m.params[1] === client.name;
+      default:
+        return false;
+    }
   });
+}
+
+/**
+ * `SAY [<target>] :<text>` (`ME` with `kind: 'me'`), then waits for its
+ * acknowledgement ([MSG-8]): the `ECHO`, or the `ERR` for that command,
+ * which it returns. Lines before it are consumed and dropped.
+ */
+export async function say(client: LineClient, text: string, target?: string, kind: 'say' | 'me' = 'say'): Promise<Received> {
+  const command = kind === 'me' ? 'ME' : 'SAY';
+  client.send(target === undefined ? `${command} :${text}` : `${command} ${target} :${text}`);
+  return client.expect((m) => m.command === 'ECHO' || (m.command === 'ERR' && m.params[1] === command));
+}
+
+/**
+ * `JOIN <room>`, then waits for this client's own join replies ([ROOM-3]):
+ * `JOIN <room> <name>`, `ROOM`, the `HIST` replay and `ENDHIST <room> <n>`,
+ * which it returns in order. Throws with the line when the server answers
+ * `ERR … JOIN`.
+ */
+export async function joinRoom(client: LineClient, room: string): Promise<Received[]> {
+  client.send(`JOIN ${room}`);
+  const key = foldCase(room);
+  const got: Received[] = [];
+  const last = await client.expect((m) => {
+    if (m.command === 'ERR' && m.params[1] === 'JOIN') return true;
+    if (got.length > 0 || (m.command === 'JOIN' && foldCase(m.params[0] ?? '') === key && m.params[1] === client.name)) got.push(m);
+    return m.command === 'ENDHIST' && got.length > 0 && foldCase(m.params[0] ?? '') === key;
+  });
+  if (last.command === 'ERR') throw new Error(`JOIN ${room} failed: ${last.raw}`);
+  return got;
+}
+
+/** The parameters of a `MSG`/`ECHO`/`HIST` line by name ([MSG-2]); throws for any other line. */
+export function messageOf(m: Received): { id: string; seq: number; time: number; from: string; to: string; kind: string; text: string } {
+  if (!['MSG', 'ECHO', 'HIST'].includes(m.command) || m.params.length !== 7) throw new Error(`not a message line: ${m.raw}`);
+  const [id, seq, time, from, to, kind, text] = m.params as [string, string, string, string, string, string, string];
+  return { id, seq: Number(seq), time: Number(time), from, to, kind, text };
 }
 
 /** Asserts that `m` is `ERR <code> <command> :<text>` ([ERR-1]). */
@@ -183,6 +254,8 @@ export interface Suite {
   name(prefix?: string): string;
   /** A fresh name of exactly `length` characters (letters and digits). */
   nameOfLength(length: number, prefix?: string): string;
+  /** A fresh room name (`#` and letters and digits) no other test will pick, at most ROOMLEN long. */
+  room(prefix?: string): string;
   /** Records a name the server assigned (a guest name), for `foreign`. */
   remember(name: string): void;
   /** Connects; waits for the greeting unless told otherwise. */
@@ -279,6 +352,9 @@ export function useServer(serverArgs: readonly string[] = []): Suite {
         names.add(name);
         return name;
       }
+    },
+    room(prefix = 'r') {
+      return `#${uniqueName(prefix)}`.slice(0, Math.min(suite.info.roomLen, 25));
     },
     remember(name) {
       names.add(name);
