@@ -3,25 +3,42 @@
  *
  * It does the protocol work a person should never see: the greeting and
  * HELLO handshake (with a fall-back to a server-chosen name), the first WHO,
- * answering PING ([CLIENT-5]) and noticing a close at once ([CLIENT-3]). It
+ * answering PING ([CLIENT-5]) and noticing a close at once ([CLIENT-3]).
+ * Multi-line replies become one event each: a HIST batch with its ENDHIST,
+ * the USER lines of a WHO, the ROOM lines of a ROOMS. The lobby's JOIN and
+ * replay ([SESSION-5]) arrive before the first WHO is answered; they are
+ * held and reported just after `ready`, so whoever listens sees the session
+ * start before anything happens in it. It
  * knows nothing about terminals, and never outlives its socket: the
  * reconnecting supervisor (reconnect.ts) opens a fresh ChatConnection after
  * a drop and feeds the same UI, and reads `pending` of the dead one to tell
  * which SAYs were never confirmed.
  *
  * Every request the server will answer goes into a RequestQueue, which is
- * how a rejected SAY or NICK is reported with the text it was about, and how
- * `settled()` knows that every SAY has had its ECHO or ERR ([MSG-8]).
+ * how a rejected SAY or NICK is reported with the text it was about, which
+ * room a WHO or a HISTORY batch is about, and how `settled()` knows that
+ * every SAY has had its ECHO or ERR ([MSG-8]).
  */
 import { connect, type Socket } from 'node:net';
 import { isErrorCode, isFatal } from '../protocol/errors.ts';
 import { LineFramer } from '../protocol/framer.ts';
 import { DEFAULT_LIMITS } from '../protocol/limits.ts';
-import { PROTOCOL_VERSION, clientLine, decodeServerMessage, type ServerEvent } from '../protocol/messages.ts';
+import type { HistoryQuery } from '../protocol/history.ts';
+import { PROTOCOL_VERSION, clientLine, decodeServerMessage, type ChatMessage, type ServerEvent } from '../protocol/messages.ts';
+import { foldName, roomProblem } from '../protocol/names.ts';
 import { parseText } from '../protocol/parser.ts';
-import { ConnectError, Listeners, describeSocketError, type ClientEvent, type CloseCause, type Listener } from './events.ts';
+import {
+  ConnectError,
+  Listeners,
+  describeSocketError,
+  type ClientEvent,
+  type CloseCause,
+  type Listener,
+  type RoomInfo,
+  type UserInfo,
+} from './events.ts';
 import { splitText } from './input.ts';
-import { RequestQueue, type Request, type RequestCommand } from './requests.ts';
+import { RequestQueue, type Request } from './requests.ts';
 
 export interface ConnectionOptions {
   readonly host: string;
@@ -35,11 +52,38 @@ export interface ConnectionOptions {
   readonly quitTimeoutMs?: number;
 }
 
+/** What the greeting announced ([LIMIT-1]), or the SPEC defaults where it did not. */
+export interface ServerLimits {
+  readonly line: number;
+  readonly nameLength: number;
+  readonly roomLength: number;
+  readonly topicLength: number;
+  /** HISTLIMIT: most messages one HISTORY reply holds. */
+  readonly historyPage: number;
+  /** MAXJOIN: rooms one client may be in. */
+  readonly maxJoin: number;
+  /** REPLAY: messages a join replays. */
+  readonly replay: number;
+}
+
+const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
+  line: DEFAULT_LIMITS.line,
+  nameLength: DEFAULT_LIMITS.nameLength,
+  roomLength: DEFAULT_LIMITS.roomLength,
+  topicLength: DEFAULT_LIMITS.topicLength,
+  historyPage: DEFAULT_LIMITS.historyPage,
+  maxJoin: 50,
+  replay: 20,
+});
+
 // Servers may announce a READCAP up to 16 MiB and a client must accept any
 // line up to it ([LIMIT-6]); the framer only stores what actually arrives.
 const MAX_SERVER_LINE = 1 << 24;
-const SAY_OVERHEAD = Buffer.byteLength('SAY :');
+/** HIST lines kept for one batch; a server that never sends ENDHIST cannot grow memory past this. */
+const MAX_BATCH = 10_000;
 const NAME_FALLBACK_CODES = new Set(['NAME_IN_USE', 'BAD_NAME']);
+/** Events held while joining ([SESSION-5]) and reported after `ready`. */
+const HELD_WHILE_JOINING = new Set<ClientEvent['type']>(['message', 'history', 'join', 'leave', 'room', 'rooms', 'topic', 'nick', 'who']);
 
 type State = 'connecting' | 'greeting' | 'hello' | 'joining' | 'ready' | 'closed';
 
@@ -49,9 +93,12 @@ export class ChatConnection {
   #name = '';
   #assigned: boolean;
   #serverName = '';
-  #lineLimit = DEFAULT_LIMITS.line;
-  #nameLimit = DEFAULT_LIMITS.nameLength;
-  #users: string[] = [];
+  #limits = DEFAULT_SERVER_LIMITS;
+  #lobby: string | undefined;
+  #users: UserInfo[] = [];
+  #roomList: RoomInfo[] = [];
+  #batch: ChatMessage[] = [];
+  #held: ClientEvent[] = [];
   readonly #requests = new RequestQueue();
   #quitting = false;
   #failure: string | undefined;
@@ -77,7 +124,14 @@ export class ChatConnection {
   }
   /** NAMELEN from the greeting. */
   get nameLimit(): number {
-    return this.#nameLimit;
+    return this.#limits.nameLength;
+  }
+  get limits(): ServerLimits {
+    return this.#limits;
+  }
+  /** The room the server joins every client to ([ROOM-2]); undefined when it announced none. */
+  get lobby(): string | undefined {
+    return this.#lobby;
   }
   get isReady(): boolean {
     return this.#state === 'ready';
@@ -95,7 +149,8 @@ export class ChatConnection {
   }
 
   #emit(event: ClientEvent): void {
-    this.#listeners.emit(event);
+    if (this.#state === 'joining' && HELD_WHILE_JOINING.has(event.type)) this.#held.push(event);
+    else this.#listeners.emit(event);
   }
 
   /** Resolves once TCP is connected; the handshake then runs by itself. */
@@ -161,29 +216,71 @@ export class ChatConnection {
         this.#requests.settle('HELLO');
         this.#name = event.name;
         this.#state = 'joining';
-        return this.#request('WHO', clientLine.who(), '');
+        return this.#request({ command: 'WHO', text: '' }, clientLine.who());
       case 'error':
         return this.#onError(event.code, event.command, event.text);
-      case 'message':
-        if (event.own) this.#requests.settle('SAY');
-        return this.#emit({ type: 'message', own: event.own, message: event });
-      case 'user':
-        this.#users.push(event.name);
+      case 'message': {
+        const { type: _, own, ...message } = event;
+        if (own) this.#requests.settle(['SAY', 'ME']);
+        return this.#emit({ type: 'message', own, message });
+      }
+      case 'history': {
+        const { type: _, ...message } = event;
+        if (this.#batch.length < MAX_BATCH) this.#batch.push(message);
         return;
-      case 'endwho': {
-        this.#requests.settle('WHO');
-        const users = this.#users;
-        this.#users = [];
-        if (this.#state !== 'joining') return this.#emit({ type: 'who', users });
-        this.#state = 'ready';
-        clearTimeout(this.#handshakeTimer);
-        return this.#emit({ type: 'ready', name: this.#name, assigned: this.#assigned, users, serverName: this.#serverName });
+      }
+      case 'endhistory': {
+        const request = this.#requests.settle(['JOIN', 'HISTORY']);
+        const messages = this.#batch;
+        this.#batch = [];
+        return this.#emit({ type: 'history', target: event.target, messages, request });
       }
       case 'join':
-      case 'leave':
-        return this.#emit(event);
+        return this.#emit({ type: 'join', room: event.room, name: event.name, own: this.#isSelf(event.name) });
+      case 'leave': {
+        const own = this.#isSelf(event.name);
+        if (own && event.reason === 'part') this.#requests.settle((r) => r.command === 'PART' && sameName(r.target, event.room));
+        return this.#emit({ type: 'leave', room: event.room, name: event.name, reason: event.reason, text: event.text, own });
+      }
+      case 'room': {
+        const room = { room: event.room, members: event.members, topic: event.topic };
+        // ROOM lines answer ROOMS, or follow our own JOIN ([ROOM-3]).
+        if (this.#requests.head?.command === 'ROOMS') {
+          if (this.#roomList.length < MAX_BATCH) this.#roomList.push(room);
+          return;
+        }
+        return this.#emit({ type: 'room', ...room });
+      }
+      case 'endrooms': {
+        this.#requests.settle('ROOMS');
+        const rooms = this.#roomList;
+        this.#roomList = [];
+        return this.#emit({ type: 'rooms', rooms });
+      }
+      case 'topic': {
+        const request = this.#requests.settle((r) => r.command === 'TOPIC' && sameName(r.target, event.room));
+        const { type: _, ...topic } = event;
+        return this.#emit({ type: 'topic', ...topic, request });
+      }
+      case 'user':
+        if (this.#users.length < MAX_BATCH) this.#users.push({ name: event.name, idle: event.idle });
+        return;
+      case 'endwho': {
+        const request = this.#requests.settle('WHO');
+        const users = this.#users;
+        this.#users = [];
+        if (this.#state !== 'joining') return this.#emit({ type: 'who', room: request?.target, users });
+        this.#state = 'ready';
+        clearTimeout(this.#handshakeTimer);
+        const names = users.map((u) => u.name);
+        this.#emit({ type: 'ready', name: this.#name, assigned: this.#assigned, users: names, serverName: this.#serverName });
+        const held = this.#held;
+        this.#held = [];
+        for (const e of held) if (this.#state === 'ready') this.#emit(e);
+        return;
+      }
       case 'nick': {
-        const own = event.from === this.#name;
+        const own = this.#isSelf(event.from);
         if (own) {
           this.#name = event.to;
           this.#requests.settle('NICK');
@@ -205,6 +302,10 @@ export class ChatConnection {
     }
   }
 
+  #isSelf(name: string): boolean {
+    return this.#name !== '' && foldName(name) === foldName(this.#name);
+  }
+
   #onGreeting(versions: readonly string[], serverName: string, keys: ReadonlyMap<string, string>): void {
     if (this.#state !== 'greeting') return;
     this.#serverName = serverName;
@@ -212,10 +313,20 @@ export class ChatConnection {
       return this.#fail(`the server speaks protocol version ${versions.join(', ')}, this client only ${PROTOCOL_VERSION}`);
     }
     // Unknown keys are ignored ([SESSION-2]); absent or absurd ones fall back.
-    this.#lineLimit = positive(keys.get('LINE'), 64) ?? DEFAULT_LIMITS.line;
-    this.#nameLimit = positive(keys.get('NAMELEN'), 1) ?? DEFAULT_LIMITS.nameLength;
+    const d = DEFAULT_SERVER_LIMITS;
+    this.#limits = Object.freeze({
+      line: positive(keys.get('LINE'), 64) ?? d.line,
+      nameLength: positive(keys.get('NAMELEN'), 1) ?? d.nameLength,
+      roomLength: positive(keys.get('ROOMLEN'), 2) ?? d.roomLength,
+      topicLength: positive(keys.get('TOPICLEN'), 1) ?? d.topicLength,
+      historyPage: positive(keys.get('HISTLIMIT'), 1) ?? d.historyPage,
+      maxJoin: positive(keys.get('MAXJOIN'), 1) ?? d.maxJoin,
+      replay: positive(keys.get('REPLAY'), 0) ?? d.replay,
+    });
+    const lobby = keys.get('LOBBY');
+    this.#lobby = lobby !== undefined && roomProblem(lobby, this.#limits.roomLength) === undefined ? lobby : undefined;
     this.#state = 'hello';
-    this.#request('HELLO', clientLine.hello(PROTOCOL_VERSION, this.#options.name), this.#options.name ?? '');
+    this.#request({ command: 'HELLO', text: this.#options.name ?? '' }, clientLine.hello(PROTOCOL_VERSION, this.#options.name));
   }
 
   #onError(code: string, command: string, text: string): void {
@@ -226,19 +337,34 @@ export class ChatConnection {
       if (!this.#assigned && NAME_FALLBACK_CODES.has(code)) {
         this.#emit({ type: 'name-rejected', name: request.text, code, text });
         this.#assigned = true;
-        return this.#request('HELLO', clientLine.hello(PROTOCOL_VERSION), '');
+        return this.#request({ command: 'HELLO', text: '' }, clientLine.hello(PROTOCOL_VERSION));
       }
       return this.#fail(`the server refused to register this client: ${text} (${code})`);
     }
     this.#emit({ type: 'error', code, command, text, request });
   }
 
-  /** Sends a message, split into several SAYs if it is over the server's LINE limit; returns how many. */
-  say(text: string): number {
+  /**
+   * Sends a message to `target` (a room or a user; undefined is the lobby),
+   * split into several lines if it is over the server's LINE limit; returns
+   * how many. `target` must be a valid room or user name.
+   */
+  say(target: string | undefined, text: string): number {
+    return this.#send('SAY', target, text);
+  }
+
+  /** Sends an action (`/me waves`, [MSG-9]) like `say`. */
+  me(target: string | undefined, text: string): number {
+    return this.#send('ME', target, text);
+  }
+
+  #send(command: 'SAY' | 'ME', target: string | undefined, text: string): number {
     this.#mustBeReady();
     if (text === '') throw new RangeError('cannot send an empty message [MSG-1]');
-    const pieces = splitText(text, this.#lineLimit - SAY_OVERHEAD);
-    for (const piece of pieces) this.#request('SAY', clientLine.say(piece), piece);
+    const overhead = Buffer.byteLength(`${command} ${target === undefined ? '' : target + ' '}:`);
+    const pieces = splitText(text, this.#limits.line - overhead);
+    const format = command === 'SAY' ? clientLine.say : clientLine.me;
+    for (const piece of pieces) this.#request({ command, text: piece, target }, format(target, piece));
     return pieces.length;
   }
 
@@ -246,13 +372,41 @@ export class ChatConnection {
   nick(name: string): boolean {
     this.#mustBeReady();
     if (name === this.#name) return false;
-    this.#request('NICK', clientLine.nick(name), name);
+    this.#request({ command: 'NICK', text: name }, clientLine.nick(name));
     return true;
   }
 
-  who(): void {
+  /** Asks who is online, or who is in `room`. */
+  who(room?: string): void {
     this.#mustBeReady();
-    this.#request('WHO', clientLine.who(), '');
+    this.#request({ command: 'WHO', text: '', target: room }, clientLine.who(room));
+  }
+
+  join(room: string, tag?: string): void {
+    this.#mustBeReady();
+    this.#request({ command: 'JOIN', text: room, target: room, tag }, clientLine.join(room));
+  }
+
+  part(room: string, reason = ''): void {
+    this.#mustBeReady();
+    this.#request({ command: 'PART', text: reason, target: room }, clientLine.part(room, reason));
+  }
+
+  rooms(): void {
+    this.#mustBeReady();
+    this.#request({ command: 'ROOMS', text: '' }, clientLine.rooms());
+  }
+
+  /** Asks for a room's topic, or sets it when `text` is given. */
+  topic(room: string, text?: string): void {
+    this.#mustBeReady();
+    this.#request({ command: 'TOPIC', text: text ?? '', target: room, tag: text === undefined ? 'read' : 'set' }, clientLine.topic(room, text));
+  }
+
+  /** Asks for a page of history ([HIST-2]); `tag` comes back on the reply's request. */
+  history(target: string, query: HistoryQuery, tag?: string): void {
+    this.#mustBeReady();
+    this.#request({ command: 'HISTORY', text: '', target, tag }, clientLine.history(target, query));
   }
 
   /** Resolves when every request has been answered, or the connection is gone. */
@@ -265,7 +419,7 @@ export class ChatConnection {
     if (this.#state === 'closed' || this.#quitting) return this.closed;
     this.#quitting = true;
     if (this.#state === 'connecting') return this.close();
-    this.#request('QUIT', clientLine.quit(reason), reason);
+    this.#request({ command: 'QUIT', text: reason }, clientLine.quit(reason));
     this.#quitTimer = setTimeout(() => this.#socket?.destroy(), this.#options.quitTimeoutMs ?? 3_000);
     return this.closed;
   }
@@ -287,8 +441,8 @@ export class ChatConnection {
     if (this.#state !== 'ready' || this.#quitting) throw new Error(`not connected and registered (state ${this.#state})`);
   }
 
-  #request(command: RequestCommand, line: string, text: string): void {
-    this.#requests.push({ command, text });
+  #request(request: Request, line: string): void {
+    this.#requests.push(request);
     this.#write(line);
   }
 
@@ -314,9 +468,14 @@ export class ChatConnection {
     else if (this.#quitting) cause = 'quit';
     else if (this.#error !== undefined) [cause, reason] = ['error', describeSocketError(this.#error)];
     this.#requests.abandon();
+    this.#held = [];
     this.#emit({ type: 'closed', cause, reason });
     this.#resolveClosed();
   }
+}
+
+function sameName(a: string | undefined, b: string): boolean {
+  return a !== undefined && foldName(a) === foldName(b);
 }
 
 function positive(value: string | undefined, min: number): number | undefined {

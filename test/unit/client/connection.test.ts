@@ -37,7 +37,7 @@ async function open(options: Partial<ConnectionOptions> = {}): Promise<{ probe: 
   return { probe, peer };
 }
 
-/** Runs the handshake by hand: greeting, HELLO, WELCOME, WHO. */
+/** Runs the handshake by hand: greeting, HELLO, WELCOME, the lobby's JOIN, ROOM and empty replay, WHO. */
 async function join(
   name = 'alice',
   others: string[] = ['bob'],
@@ -47,11 +47,23 @@ async function join(
   peer.greet();
   expect(await peer.expect('HELLO')).toBe(`HELLO 1 ${name}`);
   peer.send(`WELCOME ${name} :Hello ${name}`);
+  peer.send(`JOIN #lobby ${name}`);
+  peer.send(`ROOM #lobby ${others.length + 1} :Say hello`);
+  peer.send('ENDHIST #lobby 0');
   expect(await peer.expect('WHO')).toBe('WHO');
-  for (const user of [...others, name].sort()) peer.send(`USER ${user}`);
+  for (const user of [...others, name].sort()) peer.send(`USER ${user} 0`);
   peer.send(`ENDWHO ${others.length + 1}`);
   await probe.next('ready');
+  // Handed out here, so that a test waiting for the next one gets its own.
+  await probe.next('join');
+  await probe.next('room');
+  await probe.next('history');
   return { probe, peer, connection: probe.connection };
+}
+
+/** A MSG, ECHO or HIST line. */
+function chat(command: 'MSG' | 'ECHO' | 'HIST', id: string, seq: number, from: string, to: string, text: string, kind = 'say'): string {
+  return `${command} ${id} ${seq} ${1764236523000 + seq} ${from} ${to} ${kind} :${text}`;
 }
 
 describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
@@ -74,8 +86,63 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
     peer.send('WELCOME alice :hi');
     await probe.next('ready');
     // LINE was still read among the unknown keys: 96 bytes per SAY line.
-    const pieces = probe.connection.say('x'.repeat(200));
+    const pieces = probe.connection.say(undefined, 'x'.repeat(200));
     expect(pieces).toBe(3);
+  });
+
+  it('[LIMIT-1] [ROOM-2] reads the room and history limits and the lobby from the greeting, with the SPEC defaults when absent', async () => {
+    const { probe, peer } = await open({ name: 'alice' });
+    peer.behave();
+    peer.greet('LINE=512 READCAP=1024 NAMELEN=16 ROOMLEN=20 TOPICLEN=100 HISTLIMIT=50 MAXJOIN=5 REPLAY=0 LOBBY=#Hall');
+    await probe.next('ready');
+    expect(probe.connection.limits).toEqual({
+      line: 512,
+      nameLength: 16,
+      roomLength: 20,
+      topicLength: 100,
+      historyPage: 50,
+      maxJoin: 5,
+      replay: 0,
+    });
+    expect(probe.connection.lobby).toBe('#Hall');
+
+    const { probe: plain, peer: old } = await open({ name: 'bob' });
+    old.behave([], { lobby: undefined });
+    old.greet('LINE=2048 READCAP=16384 NAMELEN=24 LOBBY=not-a-room');
+    await plain.next('ready');
+    expect(plain.connection.limits).toMatchObject({ roomLength: 32, topicLength: 300, historyPage: 500, maxJoin: 50, replay: 20 });
+    expect(plain.connection.lobby).toBeUndefined();
+  });
+
+  it('[SESSION-5] [ROOM-2] holds the lobby join and its replay until the first WHO is answered, then reports them after ready, in order', async () => {
+    const { probe, peer } = await open({ name: 'alice' });
+    peer.greet();
+    await peer.expect('HELLO 1 alice');
+    peer.send('WELCOME alice :hi');
+    peer.send('JOIN #lobby alice');
+    peer.send('ROOM #lobby 2 :Say hello');
+    peer.send(chat('HIST', 'h1', 1, 'bob', '#lobby', 'anyone around?'));
+    peer.send(chat('HIST', 'h2', 2, 'bob', '#lobby', 'hello?'));
+    peer.send('ENDHIST #lobby 2');
+    peer.send(chat('MSG', 'm3', 3, 'bob', '#lobby', 'live, before WHO'));
+    await peer.expect('WHO');
+    peer.send('PING barrier');
+    await peer.expect('PONG barrier');
+    expect(probe.events).toEqual([]);
+    peer.send('USER alice 0');
+    peer.send('USER bob 12');
+    peer.send('ENDWHO 2');
+    await probe.next('message');
+    expect(probe.events.map((e) => e.type)).toEqual(['ready', 'join', 'room', 'history', 'message']);
+    expect(probe.events[0]).toMatchObject({ type: 'ready', users: ['alice', 'bob'] });
+    expect(probe.events[1]).toEqual({ type: 'join', room: '#lobby', name: 'alice', own: true });
+    expect(probe.events[2]).toEqual({ type: 'room', room: '#lobby', members: 2, topic: 'Say hello' });
+    const history = probe.events[3] as Extract<ClientEvent, { type: 'history' }>;
+    expect(history).toMatchObject({ target: '#lobby', request: undefined });
+    expect(history.messages.map((m) => [m.id, m.seq, m.from, m.to, m.kind, m.text])).toEqual([
+      ['h1', 1, 'bob', '#lobby', 'say', 'anyone around?'],
+      ['h2', 2, 'bob', '#lobby', 'say', 'hello?'],
+    ]);
   });
 
   it('sends HELLO 1 without a name when none is given, and marks the name as server-chosen', async () => {
@@ -164,29 +231,29 @@ describe('ChatConnection while registered', () => {
   it('[MSG-3] [MSG-8] matches ECHO and ERR to the SAYs in the order they were sent, and settles after the last', async () => {
     const { probe, peer, connection } = await join();
     const order: string[] = [];
-    connection.say('first');
-    connection.say('second');
+    connection.say('#lobby', 'first');
+    connection.me('#lobby', 'second');
     connection.nick('bob');
-    connection.say('third');
-    expect(connection.pending.map((r) => r.command)).toEqual(['SAY', 'SAY', 'NICK', 'SAY']);
+    connection.say('carol', 'third');
+    expect(connection.pending.map((r) => r.command)).toEqual(['SAY', 'ME', 'NICK', 'SAY']);
     void connection.settled().then(() => order.push('settled'));
-    expect(await peer.expect('SAY')).toBe('SAY first');
-    expect(await peer.expect('SAY')).toBe('SAY second');
+    expect(await peer.expect('SAY')).toBe('SAY #lobby first');
+    expect(await peer.expect('ME')).toBe('ME #lobby second');
     expect(await peer.expect('NICK')).toBe('NICK bob');
-    expect(await peer.expect('SAY')).toBe('SAY third');
+    expect(await peer.expect('SAY')).toBe('SAY carol third');
 
     peer.send('ERR BAD_CHAR SAY :Forbidden character');
     const rejected = await probe.next('error');
-    expect(rejected.request).toEqual({ command: 'SAY', text: 'first' });
+    expect(rejected.request).toEqual({ command: 'SAY', text: 'first', target: '#lobby' });
     order.push('err-first');
-    peer.send('ECHO m1 1 1764236523001 alice :second');
-    expect((await probe.next('message')).message.text).toBe('second');
+    peer.send(chat('ECHO', 'm1', 1, 'alice', '#lobby', 'second', 'me'));
+    expect((await probe.next('message')).message).toMatchObject({ text: 'second', kind: 'me' });
     order.push('echo-second');
     peer.send('ERR NAME_IN_USE NICK :The name bob is in use');
     expect((await probe.next('error', (e) => e.code === 'NAME_IN_USE')).request).toEqual({ command: 'NICK', text: 'bob' });
     order.push('err-nick');
     expect(connection.pending.map((r) => r.command)).toEqual(['SAY']);
-    peer.send('ECHO m2 2 1764236523002 alice :third');
+    peer.send(chat('ECHO', 'm2', 2, 'alice', 'carol', 'third'));
     await connection.settled();
     expect(order).toEqual(['err-first', 'echo-second', 'err-nick', 'settled']);
     expect(connection.pending).toEqual([]);
@@ -194,23 +261,25 @@ describe('ChatConnection while registered', () => {
 
   it('[ERR-2] [ERR-4] does not blame a pending SAY for a fatal, connection-level ERR', async () => {
     const { probe, peer, connection } = await join();
-    connection.say('innocent');
+    connection.say(undefined, 'innocent');
     await peer.expect('SAY innocent');
     peer.send('ERR SLOW_CONSUMER * :Too much output is waiting to be read');
     expect(await probe.next('error')).toMatchObject({ code: 'SLOW_CONSUMER', request: undefined });
-    expect(connection.pending).toEqual([{ command: 'SAY', text: 'innocent' }]);
+    expect(connection.pending).toEqual([{ command: 'SAY', text: 'innocent', target: undefined }]);
     peer.send('ERR SOMETHING_NEW SAY :from a newer server');
     expect(await probe.next('error', (e) => e.code === 'SOMETHING_NEW')).toMatchObject({ request: { command: 'SAY', text: 'innocent' } });
   });
 
-  it('[MSG-2] reports messages from others, joins, leaves and renames, including its own', async () => {
+  it('[MSG-2] [MSG-10] [PRES-1] reports messages from others, private ones too, joins, leaves and renames, including its own', async () => {
     const { probe, peer, connection } = await join('alice');
-    peer.send('MSG m9 9 1764236523009 bob :hello alice');
-    expect(await probe.next('message')).toMatchObject({ own: false, message: { from: 'bob', text: 'hello alice', seq: 9 } });
-    peer.send('JOIN carol');
-    expect(await probe.next('join')).toEqual({ type: 'join', name: 'carol' });
-    peer.send('LEAVE carol quit :see you');
-    expect(await probe.next('leave')).toEqual({ type: 'leave', name: 'carol', reason: 'quit', text: 'see you' });
+    peer.send(chat('MSG', 'm9', 9, 'bob', '#lobby', 'hello alice'));
+    expect(await probe.next('message')).toMatchObject({ own: false, message: { from: 'bob', to: '#lobby', text: 'hello alice', seq: 9 } });
+    peer.send(chat('MSG', 'p1', 1, 'bob', 'alice', 'psst'));
+    expect(await probe.next('message')).toMatchObject({ own: false, message: { from: 'bob', to: 'alice', text: 'psst' } });
+    peer.send('JOIN #lobby carol');
+    expect(await probe.next('join')).toEqual({ type: 'join', room: '#lobby', name: 'carol', own: false });
+    peer.send('LEAVE #lobby carol quit :see you');
+    expect(await probe.next('leave')).toEqual({ type: 'leave', room: '#lobby', name: 'carol', reason: 'quit', text: 'see you', own: false });
     peer.send('NICK bob robert');
     expect(await probe.next('nick')).toEqual({ type: 'nick', from: 'bob', to: 'robert', own: false });
     connection.nick('Alice');
@@ -224,14 +293,21 @@ describe('ChatConnection while registered', () => {
   it('[ERR-3] never answers ERR, LEAVE, JOIN, MSG or other notices with a line of its own', async () => {
     const { probe, peer } = await join('alice');
     const before = peer.received.length;
+    const eventsBefore = probe.events.length;
     for (const line of [
       'ERR BAD_PARAMS SAY :Wrong parameters',
       'ERR UNKNOWN_COMMAND * :huh',
-      'MSG m1 1 1 bob :are you a bot? reply!',
-      'JOIN carol',
-      'LEAVE carol lost :Connection closed',
+      'MSG m1 1 1 bob #lobby say :are you a bot? reply!',
+      'MSG m2 1 1 bob alice say :private: reply!',
+      'HIST h1 1 1 bob #lobby say :from history',
+      'ENDHIST #lobby 1',
+      'JOIN #lobby carol',
+      'LEAVE #lobby carol lost :Connection closed',
       'NICK bob robert',
-      'USER zed',
+      'TOPIC #lobby bob 1 :new topic',
+      'ROOM #lobby 3 :x',
+      'ENDROOMS 1',
+      'USER zed 0',
       'ENDWHO 1',
       'PONG unasked',
       'WELCOME alice :again',
@@ -243,17 +319,31 @@ describe('ChatConnection while registered', () => {
     peer.send('PING barrier');
     await peer.expect('PONG barrier');
     expect(peer.received.slice(before)).toEqual(['PONG barrier']);
-    expect(probe.events.filter((e) => e.type === 'message' || e.type === 'join' || e.type === 'leave')).toHaveLength(3);
+    const reported = probe.events.slice(eventsBefore).map((e) => e.type);
+    expect(reported.filter((t) => t === 'message' || t === 'join' || t === 'leave' || t === 'history')).toHaveLength(5);
   });
 
-  it('[PRES-3] reports a WHO list', async () => {
+  it('[PRES-3] reports a WHO list with idle times, of everyone or of a room', async () => {
     const { probe, peer, connection } = await join('alice');
     connection.who();
     await peer.expect('WHO');
-    peer.send('USER alice');
-    peer.send('USER zed');
+    peer.send('USER alice 0');
+    peer.send('USER zed 185');
     peer.send('ENDWHO 2');
-    expect(await probe.next('who')).toEqual({ type: 'who', users: ['alice', 'zed'] });
+    expect(await probe.next('who')).toEqual({
+      type: 'who',
+      room: undefined,
+      users: [
+        { name: 'alice', idle: 0 },
+        { name: 'zed', idle: 185 },
+      ],
+    });
+    connection.who('#rust');
+    expect(await peer.expect('WHO')).toBe('WHO #rust');
+    // A server without idle times is read as 0 seconds idle.
+    peer.send('USER zed');
+    peer.send('ENDWHO 1');
+    expect(await probe.next('who')).toEqual({ type: 'who', room: '#rust', users: [{ name: 'zed', idle: 0 }] });
   });
 
   it('[LIMIT-5] splits a message longer than the announced LINE into several SAYs at grapheme boundaries', async () => {
@@ -263,22 +353,126 @@ describe('ChatConnection while registered', () => {
     peer.greet('LINE=64 READCAP=128 NAMELEN=24');
     await probe.next('ready');
     const text = 'Grüße 👩‍👩‍👧 '.repeat(12);
-    expect(connection.say(text)).toBeGreaterThan(1);
+    expect(connection.say(undefined, text)).toBeGreaterThan(1);
+    expect(connection.me('#a-long-room-name', text)).toBeGreaterThan(1);
     await connection.settled();
     const says = peer.received.filter((l) => l.startsWith('SAY '));
+    const actions = peer.received.filter((l) => l.startsWith('ME '));
     expect(says.length).toBeGreaterThan(1);
-    for (const line of says) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(64);
+    // The target's bytes count too.
+    for (const line of [...says, ...actions]) expect(Buffer.byteLength(line)).toBeLessThanOrEqual(64);
     expect(says.map((l) => l.replace(/^SAY :?/, '')).join('')).toBe(text);
+    expect(actions.map((l) => l.replace(/^ME #a-long-room-name :?/, '')).join('')).toBe(text);
   });
 
   it('[CLIENT-1] keeps lines with control characters or bad UTF-8 (to be shown neutralised) and ignores unknown commands [ERR-4]', async () => {
     const { probe, peer } = await join('alice');
     peer.send('FROBNICATE x y');
-    peer.write(Buffer.concat([Buffer.from('MSG m1 1 1 ev\u001bil :a\u001b[2J\u009b'), Buffer.from([0xff, 0x0a])]));
+    peer.write(Buffer.concat([Buffer.from('MSG m1 1 1 ev\u001bil #lobby say :a\u001b[2J\u009b'), Buffer.from([0xff, 0x0a])]));
     const event = await probe.next('message');
     expect(event.message.from).toBe('ev\u001bil');
     expect(event.message.text).toBe('a\u001b[2J\u009b\uFFFD');
     expect(probe.events.filter((e) => e.type === 'warning' || e.type === 'error')).toEqual([]);
+  });
+});
+
+describe('ChatConnection rooms, topics and history [MSG-8]', () => {
+  it('[ROOM-3] settles JOIN on its replay\'s ENDHIST and reports the JOIN, the ROOM line and the replay batch with the request', async () => {
+    const { probe, peer, connection } = await join('alice');
+    connection.join('#rust', 'mine');
+    expect(await peer.expect('JOIN')).toBe('JOIN #rust');
+    peer.send('JOIN #rust alice');
+    peer.send('ROOM #rust 2 :Rust talk');
+    peer.send(chat('HIST', 'r1', 1, 'bob', '#rust', 'borrowck!'));
+    expect(connection.pending.map((r) => r.command)).toEqual(['JOIN']);
+    peer.send('ENDHIST #rust 1');
+    expect(await probe.next('join', (e) => e.room === '#rust')).toEqual({ type: 'join', room: '#rust', name: 'alice', own: true });
+    expect(await probe.next('room', (e) => e.room === '#rust')).toEqual({ type: 'room', room: '#rust', members: 2, topic: 'Rust talk' });
+    const batch = await probe.next('history', (e) => e.target === '#rust');
+    expect(batch.request).toEqual({ command: 'JOIN', text: '#rust', target: '#rust', tag: 'mine' });
+    expect(batch.messages.map((m) => m.id)).toEqual(['r1']);
+    expect(connection.pending).toEqual([]);
+  });
+
+  it('[ROOM-4] settles PART on its own LEAVE, and tells its own leave from someone else\'s', async () => {
+    const { probe, peer, connection } = await join('alice');
+    connection.part('#rust', 'bye now');
+    expect(await peer.expect('PART')).toBe('PART #rust :bye now');
+    peer.send('LEAVE #rust bob part');
+    expect(await probe.next('leave')).toMatchObject({ name: 'bob', own: false });
+    expect(connection.pending.map((r) => r.command)).toEqual(['PART']);
+    peer.send('LEAVE #Rust ALICE part :bye now');
+    expect(await probe.next('leave')).toEqual({ type: 'leave', room: '#Rust', name: 'ALICE', reason: 'part', text: 'bye now', own: true });
+    expect(connection.pending).toEqual([]);
+  });
+
+  it('[ROOM-5] gathers the ROOM lines of a ROOMS reply into one event, apart from the ROOM line of a join', async () => {
+    const { probe, peer, connection } = await join('alice');
+    connection.rooms();
+    await peer.expect('ROOMS');
+    peer.send('ROOM #lobby 3 :Say hello');
+    peer.send('ROOM #rust 0 :');
+    peer.send('ENDROOMS 2');
+    expect(await probe.next('rooms')).toEqual({
+      type: 'rooms',
+      rooms: [
+        { room: '#lobby', members: 3, topic: 'Say hello' },
+        { room: '#rust', members: 0, topic: '' },
+      ],
+    });
+    expect(probe.all('room')).toHaveLength(1); // the lobby's, from the handshake
+  });
+
+  it('[ROOM-7] tells the answer to its TOPIC from a change someone else made', async () => {
+    const { probe, peer, connection } = await join('alice');
+    peer.send('TOPIC #lobby bob 1764236523001 :set by bob');
+    expect(await probe.next('topic')).toMatchObject({ room: '#lobby', setter: 'bob', text: 'set by bob', request: undefined });
+    connection.topic('#lobby');
+    expect(await peer.expect('TOPIC')).toBe('TOPIC #lobby');
+    peer.send('TOPIC #LOBBY bob 1764236523001 :set by bob');
+    expect((await probe.next('topic')).request).toEqual({ command: 'TOPIC', text: '', target: '#lobby', tag: 'read' });
+    connection.topic('#lobby', 'new topic');
+    expect(await peer.expect('TOPIC')).toBe('TOPIC #lobby :new topic');
+    peer.send('TOPIC #lobby alice 1764236523002 :new topic');
+    expect((await probe.next('topic')).request).toMatchObject({ tag: 'set', text: 'new topic' });
+    expect(connection.pending).toEqual([]);
+  });
+
+  it('[HIST-2] [HIST-3] sends HISTORY with its selector and reports the batch with the request and its tag', async () => {
+    const { probe, peer, connection } = await join('alice');
+    connection.history('bob', { kind: 'latest', limit: 20 }, 'user');
+    connection.history('#lobby', { kind: 'after', ref: { by: 'id', id: 'x9' }, limit: 500 }, 'catch-up');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY bob LATEST 20');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #lobby AFTER id=x9 500');
+    peer.send(chat('HIST', 'p1', 1, 'bob', 'alice', 'one'));
+    peer.send(chat('HIST', 'p2', 2, 'alice', 'bob', 'two'));
+    peer.send('ENDHIST bob 2');
+    peer.send('ENDHIST #lobby 0');
+    const first = await probe.next('history');
+    expect(first).toMatchObject({ target: 'bob', request: { command: 'HISTORY', target: 'bob', tag: 'user' } });
+    expect(first.messages.map((m) => m.text)).toEqual(['one', 'two']);
+    expect(await probe.next('history')).toMatchObject({ target: '#lobby', messages: [], request: { tag: 'catch-up' } });
+    expect(connection.pending).toEqual([]);
+  });
+
+  it('[HIST-3] does not take HIST lines for messages: they come only in their batch', async () => {
+    const { probe, peer } = await join('alice');
+    peer.send(chat('HIST', 'h1', 1, 'bob', '#lobby', 'old'));
+    peer.send('PING barrier');
+    await peer.expect('PONG barrier');
+    expect(probe.all('message')).toEqual([]);
+    expect(probe.all('history')).toHaveLength(1); // the lobby's, from the handshake
+  });
+
+  it('[ERR-2] an ERR answers the oldest request, whichever command it was', async () => {
+    const { probe, peer, connection } = await join('alice');
+    connection.join('#bad', 'mine');
+    connection.history('#nope', { kind: 'latest', limit: 5 }, 'user');
+    await peer.expect('HISTORY');
+    peer.send('ERR BAD_ROOM JOIN :Invalid room name');
+    peer.send('ERR NOT_IN_ROOM HISTORY :You are not in that room');
+    expect((await probe.next('error')).request).toMatchObject({ command: 'JOIN', target: '#bad', tag: 'mine' });
+    expect((await probe.next('error')).request).toMatchObject({ command: 'HISTORY', target: '#nope' });
   });
 });
 
@@ -336,7 +530,7 @@ describe('ChatConnection ending [CLIENT-3] [QUIT-1]', () => {
 
   it('settled() resolves when the connection closes with requests unanswered', async () => {
     const { peer, connection } = await join();
-    connection.say('lost in transit');
+    connection.say(undefined, 'lost in transit');
     await peer.expect('SAY');
     const settled = connection.settled();
     peer.destroy();

@@ -8,9 +8,23 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { LineFramer } from '../../../src/protocol/framer.ts';
+import { parseText } from '../../../src/protocol/parser.ts';
 import { Inbox } from '../../support/inbox.ts';
 
 const WAIT_MS = 10_000;
+
+/** What the fake server announces unless a test says otherwise: the SPEC's defaults. */
+export const GREETING_KEYS = 'LINE=2048 READCAP=16384 NAMELEN=24 ROOMLEN=32 TOPICLEN=300 HISTLIMIT=500 MAXJOIN=50 REPLAY=20 LOBBY=#lobby';
+
+/** The `<time>` of every message the well-behaved fake server echoes: 2025-11-27 09:42:03 UTC. */
+export const FAKE_TIME = 1764236523001;
+
+export interface BehaveOptions {
+  /** The room every client is joined to on registering; undefined for none. Default `#lobby`. */
+  readonly lobby?: string | undefined;
+  /** Commands the test answers by hand. */
+  readonly manual?: readonly string[];
+}
 
 export class FakePeer {
   /** Lines received from the client, decoded, oldest first; consumed by `expect`. */
@@ -51,7 +65,7 @@ export class FakePeer {
     this.socket.write(bytes);
   }
 
-  greet(keys = 'LINE=2048 READCAP=16384 NAMELEN=24', serverName = 'fake'): void {
+  greet(keys = GREETING_KEYS, serverName = 'fake'): void {
     this.send(`LINECHAT 1 ${serverName} ${keys} :Welcome to the fake server`);
   }
 
@@ -64,28 +78,58 @@ export class FakePeer {
 
 
   /**
-   * Answers like a well-behaved server from now on: WELCOME, WHO, ECHO, BYE.
-   * `users` are the others online; the client's own name is added to WHO.
+   * Answers like a well-behaved server from now on: WELCOME and the lobby's
+   * JOIN, ROOM and (empty) replay; WHO; ECHO for SAY and ME; JOIN, PART,
+   * ROOMS, TOPIC and HISTORY (always empty); BYE. `users` are the others
+   * online; the client's own name is added to WHO. Commands named in
+   * `manual` are left for the test to answer.
    */
-  behave(users: readonly string[] = []): void {
+  behave(users: readonly string[] = [], options: BehaveOptions = {}): void {
+    const lobby = 'lobby' in options ? options.lobby : '#lobby';
+    const manual = new Set(options.manual ?? []);
+    const rooms = new Set<string>();
     let name = '';
     let seq = 0;
+    const joinReplies = (room: string, members: number) => {
+      rooms.add(room);
+      this.send(`JOIN ${room} ${name}`);
+      this.send(`ROOM ${room} ${members} :`);
+      this.send(`ENDHIST ${room} 0`);
+    };
     const answer = (line: string) => {
-      const [command = '', ...rest] = line.split(' ');
-      switch (command.toUpperCase()) {
+      const parsed = parseText(line);
+      if (parsed.kind !== 'message') return;
+      const { command, params } = parsed.message;
+      if (manual.has(command)) return;
+      switch (command) {
         case 'HELLO':
-          name = rest[1] ?? 'guest-4821';
-          return this.send(`WELCOME ${name} :Hello ${name}`);
+          name = params[1] ?? 'guest-4821';
+          this.send(`WELCOME ${name} :Hello ${name}`);
+          if (lobby !== undefined) joinReplies(lobby, users.length + 1);
+          return;
         case 'WHO': {
           const all = [...users, name].sort();
-          for (const user of all) this.send(`USER ${user}`);
+          for (const user of all) this.send(`USER ${user} 0`);
           return this.send(`ENDWHO ${all.length}`);
         }
-        case 'SAY': {
-          const text = line.slice(line.indexOf(' ') + 1).replace(/^:/, '');
+        case 'SAY':
+        case 'ME': {
+          const target = params.length >= 2 ? params[0]! : (lobby ?? '#lobby');
           seq++;
-          return this.send(`ECHO id${seq} ${seq} 1764236523001 ${name} :${text}`);
+          return this.send(`ECHO id${seq} ${seq} ${FAKE_TIME} ${name} ${target} ${command.toLowerCase()} :${params.at(-1)}`);
         }
+        case 'JOIN':
+          return joinReplies(params[0]!, 1);
+        case 'PART':
+          rooms.delete(params[0]!);
+          return this.send(`LEAVE ${params[0]} ${name} part${params[1] === undefined ? '' : ` :${params[1]}`}`);
+        case 'ROOMS':
+          for (const room of rooms) this.send(`ROOM ${room} 1 :`);
+          return this.send(`ENDROOMS ${rooms.size}`);
+        case 'TOPIC':
+          return params.length === 1 ? this.send(`TOPIC ${params[0]} * 0 :`) : this.send(`TOPIC ${params[0]} ${name} ${FAKE_TIME} :${params[1]}`);
+        case 'HISTORY':
+          return this.send(`ENDHIST ${params[0]} 0`);
         case 'QUIT':
           this.send('BYE');
           this.socket.end();
