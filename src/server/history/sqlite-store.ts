@@ -1,0 +1,512 @@
+/**
+ * History in SQLite (`--db PATH`, [STORE-1]): messages, the private
+ * conversations of each name, and rooms with their topics outlive the
+ * process, and numbering continues across restarts ([STORE-2]).
+ *
+ * Durability. `append` writes into a transaction that it opens when none is
+ * open; `commit()` ends it. The server commits once per event-loop turn,
+ * before it writes to any socket, so every message of a turn shares one
+ * commit (group commit) and no line shows a message that is not durable.
+ * The database is in WAL mode; `sync: 'full'` (synchronous=FULL) flushes the
+ * WAL to the disk at every commit, so a commit survives a power loss, and
+ * `sync: 'normal'` leaves that to the OS, which survives the server process
+ * being killed but not an OS crash.
+ *
+ * One server per file. The connection runs in locking_mode=EXCLUSIVE and
+ * writes once at open, which takes SQLite's write lock and keeps it until
+ * close. A second server on the same file therefore fails at start (after
+ * the busy timeout), never later with two writers numbering the same
+ * messages. The price: no other process can read the file while the server
+ * runs (stop it, or copy the file and its -wal, to inspect it). Exclusive
+ * mode also keeps the WAL index in the heap, so there is no -shm file.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { MessageKind } from '../../protocol/messages.ts';
+import {
+  StorageError,
+  formatId,
+  parseId,
+  privateParties,
+  type Bound,
+  type Draft,
+  type HistoryStore,
+  type StoreQuery,
+  type StoredMessage,
+  type StoredRoom,
+} from './store.ts';
+
+export interface SqliteStoreOptions {
+  /**
+   * Messages kept per room or private conversation: the oldest go first, in
+   * steps of a tenth of the bound, so a target holds at most 10% more. 0
+   * keeps every message.
+   */
+  readonly perTarget: number;
+  /** 'full': a commit survives a power loss; 'normal': it survives the process being killed. */
+  readonly sync: 'full' | 'normal';
+}
+
+/**
+ * Bumped by any change to SCHEMA. readOrCreateSchema refuses every other
+ * version, so the change must add the step from the older one there.
+ */
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  -- num is the rowid: appending is an append to the table's b-tree.
+  CREATE TABLE messages (
+    num INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    sender TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL
+  );
+  -- Every index entry ends with the rowid, so this one is ordered by
+  -- (target, num): each page is one range of it. Naming num would store it twice.
+  CREATE INDEX messages_by_target ON messages (target);
+  -- Turns a time bound into a num bound within one target.
+  CREATE INDEX messages_by_target_time ON messages (target, time);
+  CREATE TABLE rooms (key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL, setter TEXT NOT NULL, topic_time INTEGER NOT NULL);
+  -- Written on the first message of a private key, so HISTORY * finds a
+  -- name's conversations without scanning the messages.
+  CREATE TABLE conversations (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID;
+`;
+const TABLES = ['meta', 'messages', 'rooms', 'conversations'] as const;
+
+/** How long a start waits for another process's lock before it gives up. */
+const BUSY_TIMEOUT_MS = 1000;
+/** An upper bound above every num. */
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * A page's row, in PAGE_COLUMNS order. Pages read rows as arrays (raw mode)
+ * and leave out the target, which the query names: building objects and
+ * strings, not SQLite, is most of a page's cost.
+ */
+type MessageRow = [num: number, seq: number, time: number, sender: string, recipient: string, kind: MessageKind, text: string];
+const PAGE_COLUMNS = 'num, seq, time, sender, recipient, kind, text';
+
+interface RoomRow {
+  key: string;
+  name: string;
+  topic: string;
+  setter: string;
+  topic_time: number;
+}
+
+/** Opens (creating when missing) the database at `path`; throws StorageError OPEN_FAILED or CORRUPT. */
+export function openSqliteStore(path: string, options: SqliteStoreOptions): SqliteStore {
+  if (!Number.isSafeInteger(options.perTarget) || options.perTarget < 0) {
+    throw new RangeError(`perTarget must be a whole number ≥ 0, got ${options.perTarget}`);
+  }
+  if (options.sync !== 'full' && options.sync !== 'normal') {
+    throw new RangeError(`sync must be 'full' or 'normal', got ${String(options.sync)}`);
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+  } catch (cause) {
+    throw openError(path, cause);
+  }
+  try {
+    const idPrefix = prepareFile(db, path, options.sync);
+    return new SqliteStore(db, idPrefix, options.perTarget);
+  } catch (error) {
+    db.close();
+    throw error instanceof StorageError ? error : openError(path, error);
+  }
+}
+
+/** Sets the connection up, checks the file and its schema (creating it in a new file), and returns the id prefix. */
+function prepareFile(db: Database.Database, path: string, sync: 'full' | 'normal'): string {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Before the first read, so the lock is never shared and WAL needs no -shm.
+  db.pragma('locking_mode = EXCLUSIVE');
+  // The first read of the file: a file that is not SQLite fails here.
+  const mode = db.pragma('journal_mode = WAL', { simple: true });
+  if (mode !== 'wal') {
+    throw new StorageError('OPEN_FAILED', `cannot use ${path} as the history database: SQLite keeps it in ${String(mode)} mode, not WAL`);
+  }
+  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+  // A write now takes the exclusive lock for good, and proves the file is
+  // writable at start rather than at the first message.
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const check = db.pragma('quick_check(1)', { simple: true });
+    if (check !== 'ok') throw corrupt(path, `PRAGMA quick_check: ${String(check)}`);
+    const idPrefix = readOrCreateSchema(db, path);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('opened_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(
+      new Date().toISOString(),
+    );
+    db.exec('COMMIT');
+    return idPrefix;
+  } finally {
+    rollbackQuietly(db);
+  }
+}
+
+/** Ends a failed start's transaction without hiding the error that failed it. */
+function rollbackQuietly(db: Database.Database): void {
+  try {
+    if (db.inTransaction) db.exec('ROLLBACK');
+  } catch {
+    // Closing the connection, which follows, rolls back as well.
+  }
+}
+
+function readOrCreateSchema(db: Database.Database, path: string): string {
+  const tableRows = db.prepare<[], { name: string }>("SELECT name FROM sqlite_schema WHERE type = 'table'").all();
+  const tables = new Set(tableRows.map((row) => row.name));
+  if (tables.size === 0) {
+    const idPrefix = randomIdPrefix();
+    db.exec(SCHEMA);
+    const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    setMeta.run('schema', String(SCHEMA_VERSION));
+    setMeta.run('id_prefix', idPrefix);
+    return idPrefix;
+  }
+  if (!tables.has('meta')) throw corrupt(path, 'it is an SQLite database, but not one of linechat (no meta table)');
+  const metaRows = db.prepare<[], { key: string; value: string }>('SELECT key, value FROM meta').all();
+  const meta = new Map(metaRows.map((row) => [row.key, row.value]));
+  const version = Number(meta.get('schema'));
+  if (version !== SCHEMA_VERSION) {
+    throw corrupt(path, `its schema version is ${meta.get('schema') ?? 'missing'}, and this linechat knows version ${SCHEMA_VERSION} only`);
+  }
+  const missing = TABLES.filter((name) => !tables.has(name));
+  if (missing.length > 0) throw corrupt(path, `table ${missing.join(', ')} is missing`);
+  const idPrefix = meta.get('id_prefix');
+  // Room for 11 base-36 digits after it within the 64 characters of an id ([MSG-4]).
+  if (idPrefix === undefined || !/^[A-Za-z0-9_-]{1,40}$/.test(idPrefix)) {
+    throw corrupt(path, `its id prefix ${JSON.stringify(idPrefix)} is not valid`);
+  }
+  return idPrefix;
+}
+
+/**
+ * Six random base-36 characters and a dash, chosen once per database: ids of
+ * different databases differ ([MSG-4]), and the dash, which is no base-36
+ * digit, keeps one prefix from being the start of another id's digits.
+ */
+function randomIdPrefix(): string {
+  return [...randomBytes(6)].map((byte) => (byte % 36).toString(36)).join('') + '-';
+}
+
+function sqliteMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
+}
+
+function corrupt(path: string, what: string, cause?: unknown): StorageError {
+  // One line: the server prints it as its last word ([STORE-4]), and quick_check reports on several.
+  const oneLine = what.replace(/\s*\n\s*/g, '; ');
+  return new StorageError(
+    'CORRUPT',
+    `history database ${path} is not a linechat database or is damaged (${oneLine}); ` +
+      'move it aside or restore a backup, and linechat will start a new one at that path',
+    { cause },
+  );
+}
+
+/** The StorageError for a failure while opening: CORRUPT for a damaged file, else OPEN_FAILED. */
+function openError(path: string, cause: unknown): StorageError {
+  if (isCorruption(cause)) return corrupt(path, sqliteMessage(cause), cause);
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_BUSY') {
+    const what = `history database ${path} is in use by another process (${sqliteMessage(cause)})`;
+    return new StorageError('OPEN_FAILED', `${what}; stop the other server or choose another file`, { cause });
+  }
+  // SQLite's words for a read-only file or directory ("disk I/O error") do not say where to look.
+  const hint = 'its directory must exist, and it and the directory must be writable by this user';
+  return new StorageError('OPEN_FAILED', `cannot open history database ${path}: ${sqliteMessage(cause)} (${hint})`, { cause });
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/** Every statement the store runs after opening, prepared once. */
+function prepareStatements(db: Database.Database) {
+  return {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    savepoint: db.prepare('SAVEPOINT append'),
+    release: db.prepare('RELEASE append'),
+    rollbackToSavepoint: db.prepare('ROLLBACK TO append'),
+    lastNum: db.prepare<[], { num: number | null }>('SELECT max(num) AS num FROM messages'),
+    lastSeq: db.prepare<[string], { seq: number }>('SELECT seq FROM messages WHERE target = ? ORDER BY num DESC LIMIT 1'),
+    insert: db.prepare<[number, string, number, number, string, string, string, string]>(
+      'INSERT INTO messages (num, target, seq, time, sender, recipient, kind, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    link: db.prepare<[string, string]>('INSERT OR IGNORE INTO conversations (name, key) VALUES (?, ?)'),
+    /** The num of the newest message to prune: the one after the `?` newest. */
+    pruneFrom: db.prepare<[string, number], { num: number }>(
+      'SELECT num FROM messages WHERE target = ? ORDER BY num DESC LIMIT 1 OFFSET ?',
+    ),
+    prune: db.prepare<[string, number]>('DELETE FROM messages WHERE target = ? AND num <= ?'),
+    newest: db
+      .prepare<[string, number, number, number], MessageRow>(
+        `SELECT ${PAGE_COLUMNS} FROM messages WHERE target = ? AND num > ? AND num < ? ORDER BY num DESC LIMIT ?`,
+      )
+      .raw(),
+    oldest: db
+      .prepare<[string, number, number, number], MessageRow>(
+        `SELECT ${PAGE_COLUMNS} FROM messages WHERE target = ? AND num > ? AND num < ? ORDER BY num ASC LIMIT ?`,
+      )
+      .raw(),
+    firstAtOrAfter: db.prepare<[string, number], { num: number }>(
+      'SELECT num FROM messages WHERE target = ? AND time >= ? ORDER BY time ASC, num ASC LIMIT 1',
+    ),
+    lastAtOrBefore: db.prepare<[string, number], { num: number }>(
+      'SELECT num FROM messages WHERE target = ? AND time <= ? ORDER BY time DESC, num DESC LIMIT 1',
+    ),
+    conversationsOf: db.prepare<[string], { key: string }>('SELECT key FROM conversations WHERE name = ? ORDER BY key'),
+    rooms: db.prepare<[], RoomRow>('SELECT key, name, topic, setter, topic_time FROM rooms ORDER BY key'),
+    saveRoom: db.prepare<[string, string, string, string, number]>(
+      'INSERT INTO rooms (key, name, topic, setter, topic_time) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (key) DO UPDATE SET ' +
+        'name = excluded.name, topic = excluded.topic, setter = excluded.setter, topic_time = excluded.topic_time',
+    ),
+  };
+}
+
+export class SqliteStore implements HistoryStore {
+  readonly persistent = true;
+  /** Chosen when the file was created and kept in it, so ids stay valid across restarts. */
+  readonly idPrefix: string;
+  readonly #db: Database.Database;
+  readonly #sql: Statements;
+  readonly #perTarget: number;
+  /** Prune a target when its seq is a multiple of this: the bound then holds within 10%. */
+  readonly #pruneEvery: number;
+  /**
+   * The last num issued. Pruning keeps the newest message of every target,
+   * so the largest num in the table is the last one ever committed and a
+   * restart never issues it again.
+   */
+  #lastNum: number;
+  /** The last seq of each target seen since open, read from the table the first time. */
+  readonly #lastSeq = new Map<string, number>();
+  /** Appends and room saves in the open transaction: what a rollback by SQLite would lose. */
+  #pending = 0;
+  /** Set when SQLite rolled back a transaction that held appends the hub was told about. */
+  #lost: unknown = undefined;
+  #closed = false;
+
+  /** Use openSqliteStore, which checks the file first. */
+  constructor(db: Database.Database, idPrefix: string, perTarget: number) {
+    this.#db = db;
+    this.idPrefix = idPrefix;
+    this.#perTarget = perTarget;
+    this.#pruneEvery = Math.max(1, Math.floor(perTarget / 10));
+    this.#sql = prepareStatements(db);
+    this.#lastNum = this.#sql.lastNum.get()?.num ?? 0;
+  }
+
+  append(draft: Draft): StoredMessage {
+    const lastSeq = this.#lastSeqOf(draft.target);
+    const num = this.#lastNum + 1;
+    const seq = lastSeq + 1;
+    const link = lastSeq === 0 && draft.target.startsWith('@');
+    const prune = this.#perTarget > 0 && seq > this.#perTarget && seq % this.#pruneEvery === 0;
+    // A single INSERT that fails is undone by SQLite alone; an append that
+    // writes more rows needs a savepoint to fail as a whole. Most appends
+    // are a single INSERT, and a savepoint would cost them a quarter more.
+    let savepoint = false;
+    try {
+      this.#begin();
+      if (link || prune) {
+        this.#sql.savepoint.run();
+        savepoint = true;
+      }
+      if (link) for (const name of privateParties(draft.target)) this.#sql.link.run(name, draft.target);
+      if (prune) {
+        // Room for the new message: the target keeps perTarget - 1 of its own.
+        const from = this.#sql.pruneFrom.get(draft.target, this.#perTarget - 1);
+        if (from !== undefined) this.#sql.prune.run(draft.target, from.num);
+      }
+      // Last, so that a bad value fails after the rows above were written:
+      // the savepoint, not luck, keeps the append whole (and the tests see it).
+      this.#sql.insert.run(num, draft.target, seq, draft.time, draft.from, draft.to, draft.kind, draft.text);
+      if (savepoint) this.#sql.release.run();
+    } catch (cause) {
+      this.#undoAppend(savepoint, cause);
+      throw new StorageError('WRITE_FAILED', `cannot store a message in ${draft.target}: ${sqliteMessage(cause)}`, { cause });
+    }
+    this.#pending++;
+    this.#lastNum = num;
+    this.#lastSeq.set(draft.target, seq);
+    const { target, time, from, to, kind, text } = draft;
+    return { id: formatId(this.idPrefix, num), seq, time, from, to, kind, text, num, target };
+  }
+
+  page(targets: readonly string[], query: StoreQuery): StoredMessage[] {
+    // SQLite reads a negative LIMIT as no limit at all.
+    if (!(query.limit >= 1)) return [];
+    const pages = targets.map((key) => this.#pageOf(key, query));
+    if (pages.length === 1) return pages[0]!;
+    const merged = pages.flat().sort((a, b) => a.num - b.num);
+    const fromEnd = query.kind === 'latest' || query.kind === 'before';
+    return fromEnd ? merged.slice(Math.max(0, merged.length - query.limit)) : merged.slice(0, query.limit);
+  }
+
+  numOf(id: string): number | undefined {
+    const num = parseId(this.idPrefix, id);
+    return num !== undefined && num <= this.#lastNum ? num : undefined;
+  }
+
+  conversationsOf(name: string): string[] {
+    return this.#sql.conversationsOf.all(name).map((row) => row.key);
+  }
+
+  rooms(): StoredRoom[] {
+    return this.#sql.rooms
+      .all()
+      .map((row) => ({ key: row.key, name: row.name, topic: row.topic, setter: row.setter, topicTime: row.topic_time }));
+  }
+
+  /** In the open transaction when there is one, so it is durable with the messages of its turn; else on its own. */
+  saveRoom(room: StoredRoom): void {
+    try {
+      this.#sql.saveRoom.run(room.key, room.name, room.topic, room.setter, room.topicTime);
+    } catch (cause) {
+      this.#noticeLostTransaction(cause);
+      throw new StorageError('WRITE_FAILED', `cannot save room ${room.key}: ${sqliteMessage(cause)}`, { cause });
+    }
+    if (this.#db.inTransaction) this.#pending++;
+  }
+
+  commit(): void {
+    if (this.#lost !== undefined) {
+      const cause = this.#lost;
+      this.#lost = undefined;
+      this.#abandonTransaction();
+      const what = `messages accepted in this turn were lost when SQLite rolled back: ${sqliteMessage(cause)}`;
+      throw new StorageError('COMMIT_FAILED', what, { cause });
+    }
+    if (!this.#db.inTransaction) return;
+    try {
+      this.#sql.commit.run();
+      this.#pending = 0;
+    } catch (cause) {
+      // The server stops on this error; what was not committed must not be
+      // committed later by close(), as nobody was told about it.
+      this.#abandonTransaction();
+      throw new StorageError('COMMIT_FAILED', `cannot commit to the history database: ${sqliteMessage(cause)}`, { cause });
+    }
+  }
+
+  /** Commits what is pending and closes the file; closes it even when that commit fails. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.commit();
+    } finally {
+      this.#db.close();
+    }
+  }
+
+  #begin(): void {
+    if (this.#db.inTransaction) return;
+    this.#sql.begin.run();
+    this.#pending = 0;
+  }
+
+  #undoAppend(savepoint: boolean, cause: unknown): void {
+    if (savepoint && this.#db.inTransaction) {
+      try {
+        this.#sql.rollbackToSavepoint.run();
+        this.#sql.release.run();
+      } catch {
+        // Cannot even roll back to the savepoint: the transaction is in an
+        // unknown state, so nothing in it may be committed.
+        this.#lost = cause;
+        return;
+      }
+    }
+    this.#noticeLostTransaction(cause);
+  }
+
+  /**
+   * Some errors (a full disk, an I/O error) make SQLite roll back the whole
+   * transaction, not just the statement. The appends before it in this turn
+   * were stamped and handed to the hub, so the next commit must fail.
+   */
+  #noticeLostTransaction(cause: unknown): void {
+    if (this.#pending > 0 && !this.#db.inTransaction) this.#lost = cause;
+  }
+
+  #abandonTransaction(): void {
+    try {
+      if (this.#db.inTransaction) this.#sql.rollback.run();
+    } catch {
+      // Closing the connection rolls back what is left.
+    }
+    this.#pending = 0;
+    // The cached seqs may count messages that are gone. Nums are not read
+    // back: an id handed out, even in vain, is never issued again.
+    this.#lastSeq.clear();
+  }
+
+  #lastSeqOf(target: string): number {
+    let seq = this.#lastSeq.get(target);
+    if (seq === undefined) {
+      seq = this.#sql.lastSeq.get(target)?.seq ?? 0;
+      this.#lastSeq.set(target, seq);
+    }
+    return seq;
+  }
+
+  /** Every query is one range of nums in (target, num) order: time bounds become num bounds first. */
+  #pageOf(target: string, query: StoreQuery): StoredMessage[] {
+    switch (query.kind) {
+      case 'latest':
+        return this.#newest(target, 0, NO_LIMIT, query.limit);
+      case 'before':
+        return this.#newest(target, 0, this.#upper(target, query.bound), query.limit);
+      case 'after':
+        return this.#oldest(target, this.#lower(target, query.bound), NO_LIMIT, query.limit);
+      case 'between':
+        return this.#oldest(target, this.#lower(target, query.from), this.#upper(target, query.to), query.limit);
+    }
+  }
+
+  #newest(target: string, above: number, below: number, limit: number): StoredMessage[] {
+    return this.#sql.newest
+      .all(target, above, below, limit)
+      .reverse()
+      .map((row) => this.#toMessage(target, row));
+  }
+
+  #oldest(target: string, above: number, below: number, limit: number): StoredMessage[] {
+    return this.#sql.oldest.all(target, above, below, limit).map((row) => this.#toMessage(target, row));
+  }
+
+  /**
+   * A num such that the target's messages before `bound` are exactly those
+   * with a smaller num: for a time, the first message at or after it (time
+   * never decreases as num grows, [MSG-6]).
+   */
+  #upper(target: string, bound: Bound): number {
+    if (bound.by === 'num') return bound.num;
+    return this.#sql.firstAtOrAfter.get(target, bound.time)?.num ?? NO_LIMIT;
+  }
+
+  /** A num such that the target's messages after `bound` are exactly those with a larger num. */
+  #lower(target: string, bound: Bound): number {
+    if (bound.by === 'num') return bound.num;
+    return this.#sql.lastAtOrBefore.get(target, bound.time)?.num ?? 0;
+  }
+
+  #toMessage(target: string, [num, seq, time, from, to, kind, text]: MessageRow): StoredMessage {
+    return { id: formatId(this.idPrefix, num), seq, time, from, to, kind, text, num, target };
+  }
+}
