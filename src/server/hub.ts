@@ -65,6 +65,7 @@ export class Hub {
 
   constructor(options: HubOptions) {
     this.#options = options;
+    this.#lastTime = options.store.newestTime();
     for (const stored of options.store.rooms()) {
       const topic = { text: stored.topic, setter: stored.setter, time: stored.topicTime };
       const room = this.#newRoom(stored.key, stored.name, { persistent: true, topic });

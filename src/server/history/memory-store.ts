@@ -82,6 +82,10 @@ export class MemoryStore implements HistoryStore {
     return fromEnd ? merged.slice(Math.max(0, merged.length - query.limit)) : merged.slice(0, query.limit);
   }
 
+  newestTime(): number {
+    return this.#all.at(-1)?.time ?? 0;
+  }
+
   numOf(id: string): number | undefined {
     const num = parseId(this.#options.idPrefix, id);
     return num !== undefined && num <= this.#num ? num : undefined;

@@ -241,6 +241,8 @@ function prepareStatements(db: Database.Database) {
     release: db.prepare('RELEASE append'),
     rollbackToSavepoint: db.prepare('ROLLBACK TO append'),
     lastNum: db.prepare<[], { num: number | null }>('SELECT max(num) AS num FROM messages'),
+    // Times never decrease with num (the hub stamps them so), so the newest row has the latest.
+    newestTime: db.prepare<[], { time: number }>('SELECT time FROM messages ORDER BY num DESC LIMIT 1'),
     lastSeq: db.prepare<[string], { seq: number }>('SELECT seq FROM messages WHERE target = ? ORDER BY num DESC LIMIT 1'),
     insert: db.prepare<[number, string, number, number, string, string, string, string]>(
       'INSERT INTO messages (num, target, seq, time, sender, recipient, kind, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -308,6 +310,10 @@ export class SqliteStore implements HistoryStore {
     this.#pruneEvery = Math.max(1, Math.floor(perTarget / 10));
     this.#sql = prepareStatements(db);
     this.#lastNum = this.#sql.lastNum.get()?.num ?? 0;
+  }
+
+  newestTime(): number {
+    return this.#sql.newestTime.get()?.time ?? 0;
   }
 
   append(draft: Draft): StoredMessage {

@@ -68,6 +68,8 @@ export interface HistoryStore {
   append(draft: Draft): StoredMessage;
   /** A page from one target, or several merged in acceptance order (`HISTORY *`). */
   page(targets: readonly string[], query: StoreQuery): StoredMessage[];
+  /** The time of the newest message kept, or 0: the hub never stamps earlier ([MSG-6]), restarts included. */
+  newestTime(): number;
   /** The `num` of an id this store issued, or undefined for any other string. */
   numOf(id: string): number | undefined;
   /** The private-conversation keys that `name` (folded) takes part in. */
