@@ -5,7 +5,7 @@ import { parseLine, parseText } from '../../src/protocol/parser.ts';
 import type { Message, ParseResult } from '../../src/protocol/parser.ts';
 import { formatLine } from '../../src/protocol/serializer.ts';
 import { ERRORS, isErrorCode } from '../../src/protocol/errors.ts';
-import { decodeServerMessage, serverLine } from '../../src/protocol/messages.ts';
+import { MessageKind, decodeServerMessage, serverLine } from '../../src/protocol/messages.ts';
 import type { ChatMessage } from '../../src/protocol/messages.ts';
 
 // --- generators ------------------------------------------------------------
@@ -284,15 +284,19 @@ describe('parser on arbitrary bytes', () => {
 
 describe('server lines round trip', () => {
   const nameArb = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_-]{0,23}$/);
+  const roomArb = fc.stringMatching(/^#[A-Za-z0-9][A-Za-z0-9_-]{0,30}$/);
   const chatArb: fc.Arbitrary<ChatMessage> = fc.record({
     id: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
     seq: fc.maxSafeNat(),
     time: fc.maxSafeNat(),
     from: nameArb,
+    // A room, or the recipient of a private message ([MSG-10]).
+    to: fc.oneof(roomArb, nameArb),
+    kind: fc.constantFrom(MessageKind.Say, MessageKind.Me),
     text: lastArb,
   });
 
-  it('MSG and ECHO decode back to the message sent, text byte for byte', () => {
+  it('[MSG-2] [MSG-3] MSG and ECHO decode back to the message sent, text byte for byte', () => {
     fc.assert(
       fc.property(chatArb, fc.boolean(), (m, own) => {
         const line = serverLine.message(own, m);
@@ -301,6 +305,37 @@ describe('server lines round trip', () => {
         if (result.kind !== 'message') return;
         const event = decodeServerMessage(result.message as Message);
         expect(event).toEqual({ type: 'message', own, ...m });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('[HIST-3] HIST decodes back to the message it shows, with the parameters of MSG', () => {
+    fc.assert(
+      fc.property(chatArb, (m) => {
+        const line = serverLine.history(m);
+        expect(line.slice('HIST'.length)).toBe(serverLine.message(false, m).slice('MSG'.length));
+        const result = parseLine(Buffer.from(strip(line), 'utf8'));
+        expect(result.kind).toBe('message');
+        if (result.kind !== 'message') return;
+        expect(decodeServerMessage(result.message as Message)).toEqual({ type: 'history', ...m });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('JOIN, LEAVE, ROOM and TOPIC decode back to what was written, texts byte for byte', () => {
+    const back = (line: string) => {
+      const result = parseLine(Buffer.from(strip(line), 'utf8'));
+      if (result.kind !== 'message') throw new Error(`not a message: ${line}`);
+      return decodeServerMessage(result.message as Message);
+    };
+    fc.assert(
+      fc.property(roomArb, nameArb, lastArb, fc.maxSafeNat(), (room, name, text, n) => {
+        expect(back(serverLine.join(room, name))).toEqual({ type: 'join', room, name });
+        expect(back(serverLine.leave(room, name, 'part', text))).toEqual({ type: 'leave', room, name, reason: 'part', text });
+        expect(back(serverLine.room(room, n, text))).toEqual({ type: 'room', room, members: n, topic: text });
+        expect(back(serverLine.topic(room, name, n, text))).toEqual({ type: 'topic', room, setter: name, time: n, text });
       }),
       { numRuns: 300 },
     );

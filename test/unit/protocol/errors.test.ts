@@ -3,10 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ERRORS, ProtocolError, isErrorCode, isFatal } from '../../../src/protocol/errors.ts';
 import type { ErrorCode } from '../../../src/protocol/errors.ts';
 
-/** The `| code | fatal | sent when |` table of SPEC.md §10, read from the spec itself. */
+/** The `| code | fatal | sent when |` table of SPEC.md §13 Errors, read from the spec itself. */
 function specErrorTable(): Map<string, boolean> {
   const spec = readFileSync(new URL('../../../SPEC.md', import.meta.url), 'utf8');
-  const section = spec.slice(spec.indexOf('## 10. Errors'), spec.indexOf('## 11.'));
+  const start = spec.search(/^## \d+\. Errors$/m);
+  expect(start, 'SPEC.md has an Errors section').toBeGreaterThan(0);
+  const end = spec.indexOf('\n## ', start + 1);
+  const section = spec.slice(start, end === -1 ? undefined : end);
   const rows = new Map<string, boolean>();
   for (const match of section.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \| (yes|no) \|/gm)) {
     rows.set(match[1]!, match[2] === 'yes');
@@ -17,13 +20,13 @@ function specErrorTable(): Map<string, boolean> {
 const codes = Object.keys(ERRORS) as ErrorCode[];
 
 describe('ERRORS', () => {
-  it('[ERR-1] holds exactly the stable codes of SPEC §10', () => {
+  it('[ERR-1] holds exactly the stable codes of SPEC §13', () => {
     const table = specErrorTable();
     expect(table.size).toBeGreaterThanOrEqual(11);
     expect([...codes].sort()).toEqual([...table.keys()].sort());
   });
 
-  it('[ERR-1] marks as fatal exactly the codes SPEC §10 marks fatal', () => {
+  it('[ERR-1] marks as fatal exactly the codes SPEC §13 marks fatal', () => {
     const table = specErrorTable();
     for (const code of codes) expect(ERRORS[code].fatal, code).toBe(table.get(code));
     // The codes the framer and parser produce: only an overflow ends the connection.

@@ -5,10 +5,10 @@ import type { Limits } from '../../../src/protocol/limits.ts';
 
 /**
  * The size limits of the `| key | meaning | default |` table of SPEC.md §3.
- * The other rows (SENDQ … REGTIMEOUT) are server policies, announced by the
+ * The other rows (SENDQ … LOBBY) are server policies, announced by the
  * server from its own options.
  */
-const SIZE_KEYS = new Set(['LINE', 'READCAP', 'NAMELEN']);
+const SIZE_KEYS = new Set(['LINE', 'READCAP', 'NAMELEN', 'ROOMLEN', 'TOPICLEN', 'HISTLIMIT']);
 function specDefaults(): Map<string, number> {
   const spec = readFileSync(new URL('../../../SPEC.md', import.meta.url), 'utf8');
   const section = spec.slice(spec.indexOf('## 3. Limits'), spec.indexOf('## 4.'));
@@ -23,7 +23,7 @@ function specDefaults(): Map<string, number> {
 describe('DEFAULT_LIMITS', () => {
   it('has the defaults of SPEC §3', () => {
     expect(Object.fromEntries(limitKeys(DEFAULT_LIMITS))).toEqual(Object.fromEntries(specDefaults()));
-    expect(DEFAULT_LIMITS).toEqual({ line: 2048, readCap: 16384, nameLength: 24 });
+    expect(DEFAULT_LIMITS).toEqual({ line: 2048, readCap: 16384, nameLength: 24, roomLength: 32, topicLength: 300, historyPage: 500 });
   });
 
   it('is frozen', () => {
@@ -38,18 +38,22 @@ describe('DEFAULT_LIMITS', () => {
 
 describe('limitKeys', () => {
   it('[LIMIT-1] names every limit of SPEC §3 with its value, in order', () => {
-    const limits: Limits = { line: 100, readCap: 1000, nameLength: 7 };
+    const limits: Limits = { line: 100, readCap: 1000, nameLength: 7, roomLength: 9, topicLength: 80, historyPage: 3 };
     expect(limitKeys(limits)).toEqual([
       ['LINE', 100],
       ['READCAP', 1000],
       ['NAMELEN', 7],
+      ['ROOMLEN', 9],
+      ['TOPICLEN', 80],
+      ['HISTLIMIT', 3],
     ]);
     expect(limitKeys(limits).map(([k]) => k).sort()).toEqual([...specDefaults().keys()].sort());
   });
 });
 
 describe('checkLimits', () => {
-  const base: Limits = { line: 2048, readCap: 16384, nameLength: 24 };
+  const base: Limits = { line: 2048, readCap: 16384, nameLength: 24, roomLength: 32, topicLength: 300, historyPage: 500 };
+  const least: Limits = { line: 64, readCap: 65, nameLength: 1, roomLength: 2, topicLength: 1, historyPage: 1 };
 
   it('[LIMIT-4] rejects READCAP equal to or below LINE', () => {
     expect(() => checkLimits({ ...base, readCap: base.line })).toThrow(RangeError);
@@ -58,14 +62,24 @@ describe('checkLimits', () => {
   });
 
   it('returns the same object when the limits are usable', () => {
-    const limits = { line: 64, readCap: 65, nameLength: 1 };
+    const limits = { ...least };
     expect(checkLimits(limits)).toBe(limits);
   });
 
   it('rejects values below the minimums', () => {
     expect(() => checkLimits({ ...base, line: 63 })).toThrow(RangeError);
-    expect(() => checkLimits({ line: 64, readCap: 64, nameLength: 1 })).toThrow(RangeError);
+    expect(() => checkLimits({ ...least, readCap: 64 })).toThrow(RangeError);
     expect(() => checkLimits({ ...base, nameLength: 0 })).toThrow(RangeError);
+    expect(() => checkLimits({ ...base, roomLength: 1 })).toThrow(RangeError);
+    expect(() => checkLimits({ ...base, topicLength: 0 })).toThrow(RangeError);
+    expect(() => checkLimits({ ...base, historyPage: 0 })).toThrow(RangeError);
+  });
+
+  it('[LIMIT-6] keeps room for a name and a room beside LINE, and a topic within LINE', () => {
+    expect(checkLimits({ ...base, nameLength: 100, roomLength: 100 })).toBeDefined();
+    expect(() => checkLimits({ ...base, nameLength: 100, roomLength: 101 })).toThrow(RangeError);
+    expect(checkLimits({ ...base, topicLength: base.line })).toBeDefined();
+    expect(() => checkLimits({ ...base, topicLength: base.line + 1 })).toThrow(RangeError);
   });
 
   it('rejects values that are not safe integers', () => {
@@ -73,6 +87,9 @@ describe('checkLimits', () => {
       expect(() => checkLimits({ ...base, line: bad }), String(bad)).toThrow(RangeError);
       expect(() => checkLimits({ ...base, readCap: bad }), String(bad)).toThrow(RangeError);
       expect(() => checkLimits({ ...base, nameLength: bad }), String(bad)).toThrow(RangeError);
+      expect(() => checkLimits({ ...base, roomLength: bad }), String(bad)).toThrow(RangeError);
+      expect(() => checkLimits({ ...base, topicLength: bad }), String(bad)).toThrow(RangeError);
+      expect(() => checkLimits({ ...base, historyPage: bad }), String(bad)).toThrow(RangeError);
     }
   });
 });
