@@ -136,6 +136,10 @@ export class ChatConnection {
   get isReady(): boolean {
     return this.#state === 'ready';
   }
+  /** Registered and not leaving: requests may be sent. */
+  get canSend(): boolean {
+    return this.#state === 'ready' && !this.#quitting;
+  }
   get isClosed(): boolean {
     return this.#state === 'closed';
   }
@@ -273,7 +277,8 @@ export class ChatConnection {
         this.#state = 'ready';
         clearTimeout(this.#handshakeTimer);
         const names = users.map((u) => u.name);
-        this.#emit({ type: 'ready', name: this.#name, assigned: this.#assigned, users: names, serverName: this.#serverName });
+        const joined = this.#held.flatMap((e) => (e.type === 'join' && e.own ? [e.room] : []));
+        this.#emit({ type: 'ready', name: this.#name, assigned: this.#assigned, users: names, serverName: this.#serverName, joined });
         const held = this.#held;
         this.#held = [];
         for (const e of held) if (this.#state === 'ready') this.#emit(e);

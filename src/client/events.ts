@@ -54,6 +54,8 @@ export type ClientEvent =
       readonly assigned: boolean;
       readonly users: readonly string[];
       readonly serverName: string;
+      /** Rooms the server joined us to while registering (the lobby, [SESSION-5]); their events follow. */
+      readonly joined: readonly string[];
     }
   | { readonly type: 'who'; readonly room: string | undefined; readonly users: readonly UserInfo[] }
   /** A live message: `MSG`, or `ECHO` (`own`) of one we sent. */

@@ -1,8 +1,10 @@
 /**
- * Messages typed while disconnected ([CLIENT-8]): kept in order and sent
- * once connected again, up to a bound in lines and in bytes; past it a
- * message is refused (and the user told), never dropped without a word.
+ * Messages typed while disconnected ([CLIENT-8]): kept in order, each with
+ * its target and kind, and sent once connected again, up to a bound in
+ * lines and in bytes of text; past it a message is refused (and the user
+ * told), never dropped without a word.
  */
+import type { Outgoing } from './events.ts';
 
 export interface QueueLimits {
   readonly lines: number;
@@ -16,29 +18,29 @@ const encoder = new TextEncoder();
 
 /** Messages typed while disconnected, in order, bounded in count and in bytes. */
 export class Outbox {
-  #texts: string[] = [];
+  #messages: Outgoing[] = [];
   #bytes = 0;
   constructor(readonly limits: QueueLimits) {}
 
   get size(): number {
-    return this.#texts.length;
+    return this.#messages.length;
   }
 
-  /** Keeps `text`, or returns the limit it would break. */
-  add(text: string): 'lines' | 'bytes' | undefined {
-    const bytes = encoder.encode(text).length;
-    if (this.#texts.length >= this.limits.lines) return 'lines';
+  /** Keeps `message`, or returns the limit it would break. */
+  add(message: Outgoing): 'lines' | 'bytes' | undefined {
+    const bytes = encoder.encode(message.text).length;
+    if (this.#messages.length >= this.limits.lines) return 'lines';
     if (this.#bytes + bytes > this.limits.bytes) return 'bytes';
-    this.#texts.push(text);
+    this.#messages.push(message);
     this.#bytes += bytes;
     return undefined;
   }
 
   /** Empties the queue and returns what it held, oldest first. */
-  take(): string[] {
-    const texts = this.#texts;
-    this.#texts = [];
+  take(): Outgoing[] {
+    const messages = this.#messages;
+    this.#messages = [];
     this.#bytes = 0;
-    return texts;
+    return messages;
   }
 }

@@ -6,8 +6,10 @@
  * spans connections lives here: the backoff between attempts, taking the
  * name back ([CLIENT-7]), the queue of messages typed while disconnected
  * ([CLIENT-8]), reporting SAYs whose ECHO never came ([CLIENT-9]) and the
- * bounded wait at end of input ([CLIENT-10]). It reports SessionEvents and
- * knows nothing about terminals, like the connection.
+ * bounded wait at end of input ([CLIENT-10]), and through Conversations
+ * the rooms it is in, joined again after a reconnect, and what it missed
+ * meanwhile, each message shown once ([HIST-6]). It reports SessionEvents
+ * and knows nothing about terminals, like the connection.
  *
  * Unconfirmed SAYs are reported, never resent: the server may have relayed
  * one just before the connection died, and nothing in protocol version 1
@@ -17,9 +19,10 @@
  * Time and chance are injected (Scheduler, random) so tests drive every
  * timer by hand and never sleep.
  */
-import { ChatConnection, type ConnectionOptions } from './connection.ts';
-import { Listeners, describeConnectFailure, type ClientEvent, type SessionEvent, type SessionListener } from './events.ts';
-import { DEFAULT_LIMITS } from '../protocol/limits.ts';
+import { ChatConnection, type ConnectionOptions, type ServerLimits } from './connection.ts';
+import { Conversations } from './conversations.ts';
+import { Listeners, describeConnectFailure, type ClientEvent, type Outgoing, type SessionEvent, type SessionListener } from './events.ts';
+import { MessageKind } from '../protocol/messages.ts';
 import { DEFAULT_BACKOFF, DEFAULT_RECONNECT_TIMEOUT_MS, REAL_SCHEDULER, backoffDelay, type Backoff, type Scheduler } from './backoff.ts';
 import { DEFAULT_QUEUE_LIMITS, Outbox, type QueueLimits } from './outbox.ts';
 
@@ -30,6 +33,8 @@ export interface SupervisorOptions extends ConnectionOptions {
   readonly reconnectTimeoutMs?: number;
   readonly backoff?: Backoff;
   readonly queueLimits?: QueueLimits;
+  /** How many message ids to remember for showing each message once. */
+  readonly seenCapacity?: number;
 }
 
 export interface SupervisorDeps {
@@ -46,7 +51,8 @@ export class ChatSupervisor {
   #registeredOnce = false;
   /** The name to take back: the last one the server confirmed. */
   #wanted: string | undefined;
-  #nameLimit = DEFAULT_LIMITS.nameLength;
+  #limits: ServerLimits | undefined;
+  #lobby: string | undefined;
   #attempt = 0;
   /** An ERR that arrived during a reconnect attempt: the best account of why it failed. */
   #attemptError: string | undefined;
@@ -59,6 +65,7 @@ export class ChatSupervisor {
   #ended = false;
   #undelivered = 0;
   readonly #outbox: Outbox;
+  readonly #conversations: Conversations;
   readonly #options: SupervisorOptions;
   readonly #scheduler: Scheduler;
   readonly #random: () => number;
@@ -68,12 +75,33 @@ export class ChatSupervisor {
     this.#options = options;
     this.#wanted = options.name;
     this.#outbox = new Outbox(options.queueLimits ?? DEFAULT_QUEUE_LIMITS);
+    this.#conversations = new Conversations((event) => this.#emit(event), options.seenCapacity);
     this.#scheduler = deps.scheduler ?? REAL_SCHEDULER;
     this.#random = deps.random ?? Math.random;
   }
 
-  get nameLimit(): number {
-    return this.#nameLimit;
+  /** The limits the server announced last; undefined before the first registration. */
+  get limits(): ServerLimits | undefined {
+    return this.#limits;
+  }
+  get nameLimit(): number | undefined {
+    return this.#limits?.nameLength;
+  }
+  /** The lobby the server announced last. */
+  get lobby(): string | undefined {
+    return this.#lobby;
+  }
+  /** The rooms this session is in, in the order they were joined; kept while disconnected, to be joined again. */
+  get rooms(): string[] {
+    return this.#conversations.rooms;
+  }
+  /** The room as the server writes it, when the session is in it. */
+  room(name: string): string | undefined {
+    return this.#conversations.room(name);
+  }
+  /** The name the session has, or asks for back while disconnected. */
+  get name(): string | undefined {
+    return this.#wanted;
   }
   get isReady(): boolean {
     return this.#ready && !this.#leaving;
@@ -106,33 +134,75 @@ export class ChatSupervisor {
     }
   }
 
-  /** Sends a message now, or queues it while disconnected, or refuses it when the queue is full. */
-  say(text: string): void {
+  /** Sends a message to `target` (a room or a user; undefined is the lobby) now, or queues it while disconnected, or refuses it when the queue is full. */
+  say(target: string | undefined, text: string): void {
+    this.#send({ target, kind: MessageKind.Say, text });
+  }
+
+  /** Sends an action ([MSG-9]) like `say`. */
+  me(target: string | undefined, text: string): void {
+    this.#send({ target, kind: MessageKind.Me, text });
+  }
+
+  #send(message: Outgoing): void {
     if (this.#ended || this.#leaving) return;
     const connection = this.#connection;
     // The queue is flushed the moment a connection is ready, so while ready
     // it is empty and sending directly keeps the order.
     if (connection !== undefined && this.#ready) {
-      connection.say(text);
+      sendOn(connection, message);
       return;
     }
-    const refused = this.#outbox.add(text);
+    const refused = this.#outbox.add(message);
     if (refused === undefined) return this.#emit({ type: 'queued', count: this.#outbox.size });
     this.#undelivered++;
     const max = refused === 'lines' ? this.#outbox.limits.lines : this.#outbox.limits.bytes;
-    this.#emit({ type: 'refused', text, limit: refused, max });
+    this.#emit({ type: 'refused', message, limit: refused, max });
   }
 
   /** Asks for a new name: 'sent', 'same' (already the name) or 'offline' (not sent). */
   nick(name: string): 'sent' | 'same' | 'offline' {
-    if (!this.isReady || this.#connection === undefined) return 'offline';
-    return this.#connection.nick(name) ? 'sent' : 'same';
+    const connection = this.#live();
+    if (connection === undefined) return 'offline';
+    return connection.nick(name) ? 'sent' : 'same';
   }
 
-  /** Asks who is online; false when not connected. */
-  who(): boolean {
-    if (!this.isReady || this.#connection === undefined) return false;
-    this.#connection.who();
+  /*
+   * Requests other than messages are not queued while disconnected: a /who
+   * answered minutes later, or a /join into a changed server, would mislead.
+   * Each returns false when it was not sent.
+   */
+
+  /** Asks who is online, or who is in `room`. */
+  who(room?: string): boolean {
+    return this.#ask((c) => c.who(room));
+  }
+  join(room: string): boolean {
+    return this.#ask((c) => c.join(room));
+  }
+  part(room: string, reason = ''): boolean {
+    return this.#ask((c) => c.part(room, reason));
+  }
+  listRooms(): boolean {
+    return this.#ask((c) => c.rooms());
+  }
+  /** Asks for a room's topic, or sets it when `text` is given. */
+  topic(room: string, text?: string): boolean {
+    return this.#ask((c) => c.topic(room, text));
+  }
+  /** Asks for the last `limit` messages of `target` ([HIST-2]); shown as history, seen before or not. */
+  history(target: string, limit: number): boolean {
+    return this.#ask((c) => c.history(target, { kind: 'latest', limit }));
+  }
+
+  #live(): ChatConnection | undefined {
+    return this.isReady ? this.#connection : undefined;
+  }
+
+  #ask(send: (connection: ChatConnection) => void): boolean {
+    const connection = this.#live();
+    if (connection === undefined) return false;
+    send(connection);
     return true;
   }
 
@@ -181,11 +251,15 @@ export class ChatSupervisor {
   #onEvent(connection: ChatConnection, event: ClientEvent): void {
     // Events of a connection we have let go of are old news.
     if (connection !== this.#connection || this.#ended) return;
+    if (this.#conversations.handle(event)) return;
     switch (event.type) {
       case 'ready':
         return this.#onReady(connection, event);
       case 'closed':
         return this.#onClosed(connection, event.cause, event.reason);
+      case 'message':
+      case 'history':
+        return; // Conversations shows them
       case 'nick':
         if (event.own) this.#wanted = event.to;
         break;
@@ -208,17 +282,32 @@ export class ChatSupervisor {
     this.#ready = true;
     this.#attempt = 0;
     this.#wanted = event.name;
-    this.#nameLimit = connection.nameLimit;
+    this.#limits = connection.limits;
+    this.#lobby = connection.lobby;
     this.#scheduler.clearTimeout(this.#deadlineTimer);
     this.#deadlineTimer = undefined;
-    if (this.#registeredOnce) this.#emit({ type: 'reconnected', name: event.name, wanted, users: event.users });
-    else this.#emit(event);
+    const again = this.#registeredOnce;
     this.#registeredOnce = true;
+    // Rooms are joined again before the queue is sent, so a queued message to a room finds us in it.
+    // Once the user is leaving, the catch-up asks for nothing more.
+    const port = {
+      joinedByServer: event.joined,
+      historyPage: connection.limits.historyPage,
+      join: (room: string, tag: string) => {
+        if (connection.canSend) connection.join(room, tag);
+      },
+      history: (target: string, query: Parameters<ChatConnection['history']>[1], tag: string) => {
+        if (connection.canSend) connection.history(target, query, tag);
+      },
+    };
+    const rooms = this.#conversations.connected(event.name, port, again);
+    if (again) this.#emit({ type: 'reconnected', name: event.name, wanted, users: event.users, rooms });
+    else this.#emit(event);
     if (this.#leaving) return; // a listener quit
-    const texts = this.#outbox.take();
-    if (texts.length > 0) {
-      this.#emit({ type: 'flushed', count: texts.length });
-      for (const text of texts) connection.say(text);
+    const queued = this.#outbox.take();
+    if (queued.length > 0) {
+      this.#emit({ type: 'flushed', count: queued.length });
+      for (const message of queued) sendOn(connection, message);
     }
     if (this.#ending) this.#deliverThenQuit(connection);
   }
@@ -234,7 +323,12 @@ export class ChatSupervisor {
     const wasReady = this.#ready;
     this.#connection = undefined;
     this.#ready = false;
-    const unconfirmed = connection.pending.filter((r) => r.command === 'SAY').map((r) => r.text);
+    this.#conversations.disconnected();
+    const unconfirmed = connection.pending.flatMap((r): Outgoing[] =>
+      r.command === 'SAY' || r.command === 'ME'
+        ? [{ target: r.target, kind: r.command === 'ME' ? MessageKind.Me : MessageKind.Say, text: r.text }]
+        : [],
+    );
     if (this.#leaving) {
       this.#reportUnconfirmed(unconfirmed);
       return this.#end(true);
@@ -253,10 +347,10 @@ export class ChatSupervisor {
     this.#retry();
   }
 
-  #reportUnconfirmed(texts: readonly string[]): void {
-    if (texts.length === 0) return;
-    this.#undelivered += texts.length;
-    this.#emit({ type: 'unconfirmed', texts });
+  #reportUnconfirmed(messages: readonly Outgoing[]): void {
+    if (messages.length === 0) return;
+    this.#undelivered += messages.length;
+    this.#emit({ type: 'unconfirmed', messages });
   }
 
   #retry(): void {
@@ -314,8 +408,13 @@ export class ChatSupervisor {
     const unsent = this.#outbox.take();
     if (unsent.length > 0) {
       this.#undelivered += unsent.length;
-      this.#emit({ type: 'unsent', texts: unsent });
+      this.#emit({ type: 'unsent', messages: unsent });
     }
     this.#emit({ type: 'ended', left, undelivered: this.#undelivered });
   }
+}
+
+function sendOn(connection: ChatConnection, message: Outgoing): void {
+  if (message.kind === MessageKind.Me) connection.me(message.target, message.text);
+  else connection.say(message.target, message.text);
 }

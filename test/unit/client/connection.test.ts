@@ -75,6 +75,7 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
       assigned: false,
       users: ['alice', 'bob', 'carol'],
       serverName: 'fake',
+      joined: ['#lobby'],
     });
   });
 
@@ -134,7 +135,7 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
     peer.send('ENDWHO 2');
     await probe.next('message');
     expect(probe.events.map((e) => e.type)).toEqual(['ready', 'join', 'room', 'history', 'message']);
-    expect(probe.events[0]).toMatchObject({ type: 'ready', users: ['alice', 'bob'] });
+    expect(probe.events[0]).toMatchObject({ type: 'ready', users: ['alice', 'bob'], joined: ['#lobby'] });
     expect(probe.events[1]).toEqual({ type: 'join', room: '#lobby', name: 'alice', own: true });
     expect(probe.events[2]).toEqual({ type: 'room', room: '#lobby', members: 2, topic: 'Say hello' });
     const history = probe.events[3] as Extract<ClientEvent, { type: 'history' }>;

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DEFAULT_BACKOFF, backoffDelay } from '../../../src/client/backoff.ts';
-import { ConnectError, type SessionEvent } from '../../../src/client/events.ts';
+import { ConnectError, type Outgoing, type SessionEvent } from '../../../src/client/events.ts';
 import { Outbox } from '../../../src/client/outbox.ts';
 import { ChatSupervisor, type SupervisorOptions } from '../../../src/client/reconnect.ts';
 import { EventProbe, FakeServer, ManualScheduler, type FakePeer } from './fake-server.ts';
@@ -49,25 +49,31 @@ describe('backoffDelay [CLIENT-6]', () => {
   });
 });
 
+/** A message typed by the user; the lobby unless a target (undefined included) is given. */
+function text(t: string, ...rest: [target?: string | undefined, kind?: 'say' | 'me']): Outgoing {
+  const target = rest.length === 0 ? '#lobby' : rest[0];
+  return { target, kind: rest[1] ?? 'say', text: t };
+}
+
 describe('Outbox [CLIENT-8]', () => {
-  it('keeps texts in order up to a number of lines, and refuses the next', () => {
+  it('keeps messages in order, each with its target and kind, up to a number of lines, and refuses the next', () => {
     const outbox = new Outbox({ lines: 2, bytes: 1000 });
-    expect(outbox.add('a')).toBeUndefined();
-    expect(outbox.add('b')).toBeUndefined();
-    expect(outbox.add('c')).toBe('lines');
-    expect(outbox.take()).toEqual(['a', 'b']);
+    expect(outbox.add(text('a', '#rust'))).toBeUndefined();
+    expect(outbox.add(text('b', 'bob', 'me'))).toBeUndefined();
+    expect(outbox.add(text('c'))).toBe('lines');
+    expect(outbox.take()).toEqual([text('a', '#rust'), text('b', 'bob', 'me')]);
     expect(outbox.size).toBe(0);
-    expect(outbox.add('c')).toBeUndefined();
+    expect(outbox.add(text('c'))).toBeUndefined();
   });
 
-  it('counts UTF-8 bytes, accepting exactly the limit', () => {
+  it('counts UTF-8 bytes of the text, accepting exactly the limit', () => {
     const outbox = new Outbox({ lines: 100, bytes: 10 });
-    expect(outbox.add('ééé')).toBeUndefined(); // 6 bytes
-    expect(outbox.add('12345')).toBe('bytes');
-    expect(outbox.add('1234')).toBeUndefined();
-    expect(outbox.add('x')).toBe('bytes');
+    expect(outbox.add(text('ééé'))).toBeUndefined(); // 6 bytes
+    expect(outbox.add(text('12345'))).toBe('bytes');
+    expect(outbox.add(text('1234', '#a-long-room-name'))).toBeUndefined();
+    expect(outbox.add(text('x'))).toBe('bytes');
     outbox.take();
-    expect(outbox.add('x'.repeat(11))).toBe('bytes');
+    expect(outbox.add(text('x'.repeat(11)))).toBe('bytes');
   });
 });
 
@@ -149,7 +155,8 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
 
     const peer = await reconnect(session);
     expect(peer.received.slice(0, 2)).toEqual(['HELLO 1 alice', 'WHO']);
-    expect(probe.all('reconnected')).toEqual([{ type: 'reconnected', name: 'alice', wanted: 'alice', users: ['alice', 'bob'] }]);
+    // The lobby is joined by the server; no other room to join again.
+    expect(probe.all('reconnected')).toEqual([{ type: 'reconnected', name: 'alice', wanted: 'alice', users: ['alice', 'bob'], rooms: [] }]);
     expect(probe.all('ready')).toHaveLength(1);
     expect(session.supervisor.isReady).toBe(true);
     expect(scheduler.delays).toEqual([]);
@@ -222,11 +229,13 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
     expect(await peer.expect('HELLO')).toBe('HELLO 1');
     peer.send('WELCOME guest-77 :Hello');
     await peer.expect('WHO');
-    peer.send('USER alice');
-    peer.send('USER guest-77');
+    peer.send('USER alice 0');
+    peer.send('USER guest-77 0');
     peer.send('ENDWHO 2');
     expect(await probe.next('name-rejected')).toMatchObject({ name: 'alice', code: 'NAME_IN_USE' });
-    expect(await probe.next('reconnected')).toEqual({ type: 'reconnected', name: 'guest-77', wanted: 'alice', users: ['alice', 'guest-77'] });
+    // This server did not join us to the lobby by itself, so the client does.
+    expect(await probe.next('reconnected')).toEqual({ type: 'reconnected', name: 'guest-77', wanted: 'alice', users: ['alice', 'guest-77'], rooms: ['#lobby'] });
+    expect(await peer.expect('JOIN')).toBe('JOIN #lobby');
   });
 
   it('[CLIENT-7] takes back the name it had last, after a rename', async () => {
@@ -276,9 +285,9 @@ describe('ChatSupervisor leaving [CLIENT-6]', () => {
     const session = await joined();
     session.peer.destroy();
     await session.probe.next('reconnecting');
-    session.supervisor.say('never sent');
+    session.supervisor.say('#lobby', 'never sent');
     session.supervisor.quit();
-    expect(await session.probe.next('unsent')).toEqual({ type: 'unsent', texts: ['never sent'] });
+    expect(await session.probe.next('unsent')).toEqual({ type: 'unsent', messages: [text('never sent')] });
     expect(await session.probe.next('ended')).toEqual({ type: 'ended', left: true, undelivered: 1 });
     expect(session.scheduler.delays).toEqual([]);
     expect(server.peers).toHaveLength(1);
@@ -301,10 +310,12 @@ describe('ChatSupervisor messages across a drop [CLIENT-8] [CLIENT-9]', () => {
     const { supervisor, probe } = session;
     session.peer.destroy();
     await probe.next('reconnecting');
-    for (const text of ['one', 'two', 'three']) supervisor.say(text);
+    supervisor.say(undefined, 'one');
+    supervisor.say(undefined, 'two');
+    supervisor.say(undefined, 'three');
     expect(probe.all('queued').map((e) => e.count)).toEqual([1, 2, 3]);
-    supervisor.say('four');
-    expect(probe.all('refused')).toEqual([{ type: 'refused', text: 'four', limit: 'lines', max: 3 }]);
+    supervisor.say(undefined, 'four');
+    expect(probe.all('refused')).toEqual([{ type: 'refused', message: text('four', undefined), limit: 'lines', max: 3 }]);
     expect(supervisor.nick('bob')).toBe('offline');
     expect(supervisor.who()).toBe(false);
 
@@ -323,10 +334,10 @@ describe('ChatSupervisor messages across a drop [CLIENT-8] [CLIENT-9]', () => {
     const session = await joined({ queueLimits: { lines: 100, bytes: 8 } });
     session.peer.destroy();
     await session.probe.next('reconnecting');
-    session.supervisor.say('12345');
-    session.supervisor.say('123456');
-    session.supervisor.say('678');
-    expect(session.probe.all('refused')).toEqual([{ type: 'refused', text: '123456', limit: 'bytes', max: 8 }]);
+    session.supervisor.say('#lobby', '12345');
+    session.supervisor.say('#lobby', '123456');
+    session.supervisor.say('#lobby', '678');
+    expect(session.probe.all('refused')).toEqual([{ type: 'refused', message: text('123456'), limit: 'bytes', max: 8 }]);
     expect(session.probe.all('queued').map((e) => e.count)).toEqual([1, 2]);
   });
 
@@ -335,24 +346,150 @@ describe('ChatSupervisor messages across a drop [CLIENT-8] [CLIENT-9]', () => {
     const { supervisor, probe } = session;
     // Answer by hand from here on: ECHO only the first.
     const scripted = await freshScriptedPeer(session);
-    supervisor.say('confirmed');
-    supervisor.say('in doubt');
-    supervisor.say('also in doubt');
-    await scripted.expect('SAY :also in doubt');
-    scripted.send('ECHO m1 1 1764236523001 alice :confirmed');
+    supervisor.say('#lobby', 'confirmed');
+    supervisor.me('#lobby', 'in doubt');
+    supervisor.say('bob', 'also in doubt');
+    await scripted.expect('SAY bob :also in doubt');
+    scripted.send('ECHO m1 1 1764236523001 alice #lobby say :confirmed');
     await probe.next('message');
     scripted.destroy();
     expect(await probe.next('disconnected')).toMatchObject({ cause: expect.stringMatching(/^(eof|error)$/) });
-    expect(await probe.next('unconfirmed')).toEqual({ type: 'unconfirmed', texts: ['in doubt', 'also in doubt'] });
+    expect(await probe.next('unconfirmed')).toEqual({ type: 'unconfirmed', messages: [text('in doubt', '#lobby', 'me'), text('also in doubt', 'bob')] });
     const events = probe.events.map((e) => e.type);
     expect(events.lastIndexOf('unconfirmed')).toBeLessThan(events.lastIndexOf('reconnecting'));
 
     const peer = await reconnect(session);
-    supervisor.say('after');
+    supervisor.say(undefined, 'after');
     await peer.expect('SAY after');
     expect(peer.received.filter((l) => l.startsWith('SAY'))).toEqual(['SAY after']);
     supervisor.quit();
     expect(await probe.next('ended')).toEqual({ type: 'ended', left: true, undelivered: 2 });
+  });
+});
+
+/** A MSG or HIST line at a time that grows with `t`. */
+function chat(command: 'MSG' | 'HIST', id: string, seq: number, from: string, to: string, t: number): string {
+  return `${command} ${id} ${seq} ${1764236523000 + t} ${from} ${to} say :text of ${id}`;
+}
+
+describe('ChatSupervisor catches up after a reconnect [HIST-6]', () => {
+  /** Alice saw l1 in #lobby, r1 in #rust and p1 from bob privately, then the connection dropped. */
+  async function sawThenDropped(): Promise<{ session: Session; peer: FakePeer; shownBefore: number }> {
+    const session = await joined();
+    const { supervisor, probe, peer: first } = session;
+    first.send(chat('MSG', 'l1', 1, 'bob', '#lobby', 1));
+    expect(supervisor.join('#rust')).toBe(true);
+    await probe.next('room', (e) => e.room === '#rust');
+    first.send(chat('MSG', 'r1', 1, 'bob', '#rust', 2));
+    first.send(chat('MSG', 'p1', 1, 'bob', 'alice', 3));
+    await probe.next('message', (e) => e.message.id === 'p1');
+    expect(supervisor.rooms).toEqual(['#lobby', '#rust']);
+    const shownBefore = probe.all('message').length;
+    const peer = await dropAndAccept(session);
+    return { session, peer, shownBefore };
+  }
+
+  it('[HIST-4] [HIST-6] rejoins its rooms, asks for what came after the last id of each and then for private messages, and shows every missed message once, in order', async () => {
+    const { session, peer, shownBefore } = await sawThenDropped();
+    const { probe, supervisor } = session;
+    // The lobby's replay holds l1 (seen) and l2 (missed).
+    await registerByHand(peer, 'alice', [chat('HIST', 'l1', 1, 'bob', '#lobby', 1), chat('HIST', 'l2', 2, 'bob', '#lobby', 4)]);
+    expect(await probe.next('reconnected')).toMatchObject({ rooms: ['#rust'] });
+    expect(await peer.expect('JOIN')).toBe('JOIN #rust');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #lobby AFTER id=l1 500');
+    peer.send('JOIN #rust alice');
+    peer.send('ROOM #rust 2 :');
+    peer.send(chat('HIST', 'r1', 1, 'bob', '#rust', 2));
+    peer.send(chat('HIST', 'r2', 2, 'bob', '#rust', 5));
+    peer.send('ENDHIST #rust 2');
+    peer.send(chat('HIST', 'l2', 2, 'bob', '#lobby', 4));
+    peer.send(chat('HIST', 'l3', 3, 'carol', '#lobby', 6));
+    peer.send('ENDHIST #lobby 2');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #rust AFTER id=r1 500');
+    peer.send(chat('HIST', 'r2', 2, 'bob', '#rust', 5));
+    peer.send('ENDHIST #rust 1');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY * AFTER id=p1 500');
+    for (const line of [chat('HIST', 'l2', 2, 'bob', '#lobby', 4), chat('HIST', 'r2', 2, 'bob', '#rust', 5), chat('HIST', 'p2', 2, 'bob', 'alice', 7)]) peer.send(line);
+    peer.send('ENDHIST * 3');
+    await probe.next('message', (e) => e.message.id === 'p2');
+
+    const after = probe.all('message').slice(shownBefore);
+    expect(after.map((e) => `${e.origin}:${e.message.id}`)).toEqual(['missed:l2', 'missed:l3', 'missed:r2', 'missed:p2']);
+    expect(probe.all('batch').map((e) => `${e.target}:${e.count}`)).toEqual(['#lobby:2', '#rust:1', '*:1']);
+    expect(supervisor.rooms).toEqual(['#lobby', '#rust']);
+  });
+
+  it('[HIST-2] pages while a page comes back full, from the last id of the page', async () => {
+    const session = await joined();
+    session.peer.send(chat('MSG', 'a0', 1, 'bob', '#lobby', 1));
+    await session.probe.next('message');
+    const peer = await dropAndAccept(session);
+    peer.greet('LINE=2048 READCAP=16384 NAMELEN=24 HISTLIMIT=2 LOBBY=#lobby');
+    await peer.expect('HELLO');
+    peer.send('WELCOME alice :hi');
+    peer.send('JOIN #lobby alice');
+    peer.send('ENDHIST #lobby 0');
+    await peer.expect('WHO');
+    peer.send('ENDWHO 0');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #lobby AFTER id=a0 2');
+    peer.send(chat('HIST', 'a1', 2, 'bob', '#lobby', 2));
+    peer.send(chat('HIST', 'a2', 3, 'bob', '#lobby', 3));
+    peer.send('ENDHIST #lobby 2');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #lobby AFTER id=a2 2');
+    peer.send(chat('HIST', 'a3', 4, 'bob', '#lobby', 4));
+    peer.send('ENDHIST #lobby 1');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY * AFTER id=a0 2');
+    peer.send('ENDHIST * 0');
+    await session.probe.next('message', (e) => e.message.id === 'a3');
+    expect(session.probe.all('message').map((e) => e.message.id)).toEqual(['a0', 'a1', 'a2', 'a3']);
+  });
+
+  it('[HIST-2] UNKNOWN_MESSAGE (a server restarted without its history) falls back to the latest messages, and says so', async () => {
+    const { session, peer } = await sawThenDropped();
+    const { probe } = session;
+    await registerByHand(peer);
+    await peer.expect('JOIN #rust');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #lobby AFTER id=l1 500');
+    // Replies in order ([MSG-8]): the JOIN's first.
+    peer.send('JOIN #rust alice');
+    peer.send('ENDHIST #rust 0');
+    peer.send('ERR UNKNOWN_MESSAGE HISTORY :No such message id');
+    expect(await probe.next('history-reset')).toEqual({ type: 'history-reset', target: '#lobby' });
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #rust AFTER id=r1 500');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #lobby LATEST 500');
+    peer.send('ENDHIST #rust 0');
+    peer.send(chat('HIST', 'n1', 1, 'dave', '#lobby', 10));
+    peer.send('ENDHIST #lobby 1');
+    expect(await probe.next('message', (e) => e.message.id === 'n1')).toMatchObject({ origin: 'missed' });
+    // The error itself is the catch-up's business, not a line for the user.
+    expect(probe.all('error')).toEqual([]);
+  });
+
+  it('[CLIENT-8] sends queued messages to their own targets, after joining the rooms again', async () => {
+    const session = await joined();
+    const { supervisor, probe } = session;
+    supervisor.join('#rust');
+    await probe.next('room', (e) => e.room === '#rust');
+    session.peer.destroy();
+    await probe.next('reconnecting');
+    supervisor.say('#rust', 'to rust');
+    supervisor.me('bob', 'waves');
+    supervisor.say('#lobby', 'to the lobby');
+    const peer = await reconnect(session);
+    await probe.next('message', (e) => e.message.text === 'to the lobby');
+    expect(peer.received.slice(2)).toEqual(['JOIN #rust', 'SAY #rust :to rust', 'ME bob waves', 'SAY #lobby :to the lobby']);
+  });
+
+  it('[ROOM-3] a room it cannot join again is forgotten, and the error says so', async () => {
+    const session = await joined();
+    session.supervisor.join('#rust');
+    await session.probe.next('room', (e) => e.room === '#rust');
+    const peer = await dropAndAccept(session);
+    await registerByHand(peer);
+    await peer.expect('JOIN #rust');
+    peer.send('ERR TOO_MANY_ROOMS JOIN :Too many rooms');
+    expect(await session.probe.next('error')).toMatchObject({ code: 'TOO_MANY_ROOMS', request: { command: 'JOIN', tag: 'restore' } });
+    expect(session.supervisor.rooms).toEqual(['#lobby']);
   });
 });
 
@@ -362,12 +499,12 @@ describe('ChatSupervisor at end of input [CLIENT-10]', () => {
     const { supervisor, probe, scheduler } = session;
     session.peer.destroy();
     await probe.next('reconnecting');
-    supervisor.say('stuck');
+    supervisor.say('#lobby', 'stuck');
     supervisor.endOfInput();
     expect(scheduler.delays).toEqual([250, 5_000]);
     scheduler.fire(5_000);
     expect(await probe.next('gave-up')).toEqual({ type: 'gave-up', afterMs: 5_000 });
-    expect(await probe.next('unsent')).toEqual({ type: 'unsent', texts: ['stuck'] });
+    expect(await probe.next('unsent')).toEqual({ type: 'unsent', messages: [text('stuck')] });
     expect(await probe.next('ended')).toEqual({ type: 'ended', left: false, undelivered: 1 });
     expect(scheduler.delays).toEqual([]);
   });
@@ -377,15 +514,11 @@ describe('ChatSupervisor at end of input [CLIENT-10]', () => {
     const { supervisor, probe, scheduler } = session;
     session.peer.destroy();
     await probe.next('reconnecting');
-    supervisor.say('late but sure');
+    supervisor.say(undefined, 'late but sure');
     supervisor.endOfInput();
     scheduler.fire(250);
     const peer = await server.accept();
-    peer.greet();
-    await peer.expect('HELLO 1 alice');
-    peer.send('WELCOME alice :hi');
-    await peer.expect('WHO');
-    peer.send('ENDWHO 1');
+    await registerByHand(peer);
     await peer.expect('SAY :late but sure');
     // The deadline is off once connected, and no QUIT goes before the ECHO.
     expect(scheduler.delays).toEqual([]);
@@ -393,7 +526,7 @@ describe('ChatSupervisor at end of input [CLIENT-10]', () => {
     await peer.expect('PONG barrier');
     expect(peer.received.at(-1)).toBe('PONG barrier');
     peer.behave();
-    peer.send('ECHO m1 1 1764236523001 alice :late but sure');
+    peer.send('ECHO m1 1 1764236523001 alice #lobby say :late but sure');
     await peer.expect('QUIT');
     expect(await probe.next('ended')).toEqual({ type: 'ended', left: true, undelivered: 0 });
   });
@@ -411,11 +544,11 @@ describe('ChatSupervisor at end of input [CLIENT-10]', () => {
   it('[CLIENT-9] [CLIENT-10] a drop while waiting for the last ECHOs ends the session, reporting them, with nothing left to send', async () => {
     const session = await joined();
     const scripted = await freshScriptedPeer(session);
-    session.supervisor.say('maybe');
+    session.supervisor.say(undefined, 'maybe');
     await scripted.expect('SAY maybe');
     session.supervisor.endOfInput();
     scripted.destroy();
-    expect(await session.probe.next('unconfirmed')).toEqual({ type: 'unconfirmed', texts: ['maybe'] });
+    expect(await session.probe.next('unconfirmed')).toEqual({ type: 'unconfirmed', messages: [text('maybe', undefined)] });
     expect(await session.probe.next('ended')).toEqual({ type: 'ended', left: true, undelivered: 1 });
     // Only the one that set up the scripted peer.
     expect(session.probe.all('reconnecting')).toHaveLength(1);
@@ -431,17 +564,27 @@ async function dropAndAccept(session: Session): Promise<FakePeer> {
   return server.accept();
 }
 
+/** Registers a client by script, as a server with a lobby does: WELCOME, the lobby's JOIN, ROOM and replay, then the WHO reply. */
+async function registerByHand(peer: FakePeer, name = 'alice', replay: string[] = []): Promise<void> {
+  peer.greet();
+  await peer.expect(`HELLO 1 ${name}`);
+  peer.send(`WELCOME ${name} :hi`);
+  peer.send(`JOIN #lobby ${name}`);
+  peer.send('ROOM #lobby 1 :');
+  for (const line of replay) peer.send(line);
+  peer.send(`ENDHIST #lobby ${replay.length}`);
+  await peer.expect('WHO');
+  peer.send(`USER ${name} 0`);
+  peer.send('ENDWHO 1');
+}
+
 /**
  * Replaces the well-behaved peer with one the test answers by hand: drops
  * the connection, reconnects, and registers by script.
  */
 async function freshScriptedPeer(session: Session): Promise<FakePeer> {
   const peer = await dropAndAccept(session);
-  peer.greet();
-  await peer.expect('HELLO 1 alice');
-  peer.send('WELCOME alice :hi');
-  await peer.expect('WHO');
-  peer.send('ENDWHO 1');
+  await registerByHand(peer);
   await session.probe.next('reconnected');
   return peer;
 }

@@ -1,0 +1,216 @@
+/**
+ * Catching up after a reconnect ([HIST-6]): what the client missed while it
+ * was away, fetched once per target and shown in order.
+ *
+ * For every room the client was in, in this order:
+ *
+ *   1. join it again, unless the server already did while registering (the
+ *      lobby, [SESSION-5]); the join's replay ([HIST-4]) arrives as a batch
+ *      and is held;
+ *   2. when the last id seen in it is known, ask `HISTORY <room> AFTER
+ *      id=<last> HISTLIMIT`, and the next page while a page comes back full
+ *      (at most MAX_CATCH_UP_PAGES); an UNKNOWN_MESSAGE (a server that
+ *      restarted without its history) asks for `LATEST HISTLIMIT` instead;
+ *   3. release everything held for the room, the replay, the pages and any
+ *      live message that arrived meanwhile, in `<seq>` order ([MSG-5]), to
+ *      be de-duplicated by id and shown.
+ *
+ * Holding the room's messages until its catch-up is done is what keeps the
+ * order: the replay is the room's latest messages, the AFTER pages start
+ * from the oldest one missed, and a live message may arrive in between.
+ *
+ * Once every room is done, private messages: `HISTORY * AFTER id=<last id
+ * received at all>`, paged the same way and released in the server's order
+ * (it merges by acceptance, [HIST-5]). The room messages it also brings are
+ * the ones just shown, and de-duplication drops them.
+ *
+ * The plan only decides what to ask and what to hold; the supervisor sends
+ * (through `CatchUpPort`) and shows. It belongs to one connection: a drop
+ * discards it, and the next reconnect starts again from the last ids shown.
+ */
+import type { HistoryQuery } from '../protocol/history.ts';
+import type { ChatMessage } from '../protocol/messages.ts';
+import { foldName } from '../protocol/names.ts';
+
+/** Tags on the requests a catch-up sends, so that their replies come back to it. */
+export const RESTORE_TAG = 'restore';
+export const CATCH_UP_TAG = 'catch-up';
+
+/** Pages fetched per target before giving up on showing everything (10,000 messages at HISTLIMIT 500). */
+export const MAX_CATCH_UP_PAGES = 20;
+
+/** The target of `HISTORY *`: every room the client is in and its private conversations ([HIST-5]). */
+export const ALL_TARGETS = '*';
+
+export interface HeldMessage {
+  readonly message: ChatMessage;
+  readonly own: boolean;
+  /** `live` arrived as MSG or ECHO meanwhile; `missed` came from a replay or a page. */
+  readonly origin: 'live' | 'missed';
+}
+
+export interface CatchUpPort {
+  join(room: string): void;
+  history(target: string, query: HistoryQuery): void;
+  /** Everything held for `target`, in order; `more` when the page limit cut the catch-up short. */
+  release(target: string, messages: readonly HeldMessage[], more: boolean): void;
+  /** The server did not know `target`'s last id; its latest messages are fetched instead. */
+  reset(target: string): void;
+}
+
+export interface RoomToRestore {
+  readonly room: string;
+  /** The last id seen in the room; undefined when nothing was. */
+  readonly lastId: string | undefined;
+}
+
+type Step = 'joining' | 'fetching' | 'done';
+
+interface Target {
+  readonly name: string;
+  readonly lastId: string | undefined;
+  step: Step;
+  held: HeldMessage[];
+  pages: number;
+  /** Fell back to LATEST after UNKNOWN_MESSAGE. */
+  reset: boolean;
+}
+
+export class CatchUp {
+  readonly #rooms = new Map<string, Target>();
+  readonly #all: Target | undefined;
+  /** Folded names of the rooms the server joined us to by itself. */
+  readonly #joinedByServer: ReadonlySet<string>;
+  readonly #limit: number;
+  readonly #port: CatchUpPort;
+
+  /**
+   * `lastAtAll` is the last id received at all, for private messages;
+   * `joinedByServer` the rooms the server joined us to while registering,
+   * whose replay follows by itself; `limit` the server's HISTLIMIT.
+   */
+  constructor(
+    rooms: readonly RoomToRestore[],
+    lastAtAll: string | undefined,
+    joinedByServer: readonly string[],
+    limit: number,
+    port: CatchUpPort,
+  ) {
+    for (const { room, lastId } of rooms) {
+      this.#rooms.set(foldName(room), { name: room, lastId, step: 'joining', held: [], pages: 0, reset: false });
+    }
+    this.#all =
+      lastAtAll === undefined ? undefined : { name: ALL_TARGETS, lastId: lastAtAll, step: 'joining', held: [], pages: 0, reset: false };
+    this.#joinedByServer = new Set(joinedByServer.map(foldName));
+    this.#limit = limit;
+    this.#port = port;
+  }
+
+  /** Rooms this plan joins (all but those the server joined us to). */
+  get rejoining(): string[] {
+    return [...this.#rooms].filter(([key]) => !this.#joinedByServer.has(key)).map(([, t]) => t.name);
+  }
+
+  get isDone(): boolean {
+    return [...this.#rooms.values()].every((t) => t.step === 'done') && (this.#all === undefined || this.#all.step === 'done');
+  }
+
+  /** Sends the JOINs; the rest follows from the replies. */
+  start(): void {
+    for (const room of this.rejoining) this.#port.join(room);
+    this.#next();
+  }
+
+  /** True while messages of `room` are held back until its catch-up is done. */
+  holds(room: string): boolean {
+    const target = this.#rooms.get(foldName(room));
+    return target !== undefined && target.step !== 'done';
+  }
+
+  /** Holds a message of a room for which `holds` is true. */
+  hold(room: string, message: HeldMessage): void {
+    this.#rooms.get(foldName(room))?.held.push(message);
+  }
+
+  /** The replay batch of a room being restored arrived: its JOIN succeeded. */
+  joined(room: string, replay: readonly HeldMessage[]): void {
+    const target = this.#rooms.get(foldName(room));
+    if (target === undefined || target.step !== 'joining') return;
+    target.held.push(...replay);
+    if (target.lastId === undefined) return this.#finish(target, false);
+    target.step = 'fetching';
+    this.#port.history(target.name, after(target.lastId, this.#limit));
+  }
+
+  /** The JOIN of a room being restored was refused: nothing to catch up on there. */
+  joinFailed(room: string): void {
+    const target = this.#rooms.get(foldName(room));
+    if (target === undefined || target.step === 'done') return;
+    target.held = [];
+    this.#finish(target, false);
+  }
+
+  /** A page of a catch-up HISTORY arrived. */
+  page(targetName: string, messages: readonly HeldMessage[]): void {
+    const target = this.#target(targetName);
+    if (target === undefined || target.step !== 'fetching') return;
+    target.held.push(...messages);
+    target.pages++;
+    const last = messages.at(-1);
+    const full = messages.length >= this.#limit && last !== undefined;
+    if (full && target.pages < MAX_CATCH_UP_PAGES) {
+      this.#port.history(target.name, after(last.message.id, this.#limit));
+      return;
+    }
+    this.#finish(target, full);
+  }
+
+  /** A catch-up HISTORY was refused. */
+  failed(targetName: string, code: string): void {
+    const target = this.#target(targetName);
+    if (target === undefined || target.step !== 'fetching') return;
+    if (code === 'UNKNOWN_MESSAGE' && !target.reset) {
+      target.reset = true;
+      this.#port.reset(target.name);
+      this.#port.history(target.name, { kind: 'latest', limit: this.#limit });
+      return;
+    }
+    this.#finish(target, false);
+  }
+
+  #target(name: string): Target | undefined {
+    return name === ALL_TARGETS ? this.#all : this.#rooms.get(foldName(name));
+  }
+
+  #finish(target: Target, more: boolean): void {
+    target.step = 'done';
+    const held = target.held;
+    target.held = [];
+    const messages = target === this.#all ? held : inOrder(held);
+    if (messages.length > 0 || more) this.#port.release(target.name, messages, more);
+    this.#next();
+  }
+
+  /** Private messages once every room is done. */
+  #next(): void {
+    const all = this.#all;
+    if (all === undefined || all.step !== 'joining') return;
+    for (const target of this.#rooms.values()) if (target.step !== 'done') return;
+    all.step = 'fetching';
+    this.#port.history(ALL_TARGETS, after(all.lastId!, this.#limit));
+  }
+}
+
+function after(id: string, limit: number): HistoryQuery {
+  return { kind: 'after', ref: { by: 'id', id }, limit };
+}
+
+/** One entry per id (a live copy wins over a fetched one), in `<seq>` order. */
+function inOrder(held: readonly HeldMessage[]): HeldMessage[] {
+  const byId = new Map<string, HeldMessage>();
+  for (const item of held) {
+    const known = byId.get(item.message.id);
+    if (known === undefined || (item.origin === 'live' && known.origin !== 'live')) byId.set(item.message.id, item);
+  }
+  return [...byId.values()].sort((a, b) => a.message.seq - b.message.seq);
+}
