@@ -1,14 +1,18 @@
 /**
- * `npx tsx src/client.ts [--host h] [--port p] [--name n] [--no-reconnect]`:
+ * `npx tsx src/client.ts [--host h] [--port p] [--name n] [--no-reconnect] [--no-color]`:
  * the linechat terminal client. This file only wires options, the
  * reconnecting supervisor and the terminal together and turns the outcome
  * into an exit code: 0 after the user quits with every message acknowledged,
  * 1 when the first connection fails, the server goes away for good or a
  * message may not have arrived, 2 for bad options.
  */
+import { SHORTCODE_NAMES } from './client/emoji.ts';
 import { ConnectError } from './client/events.ts';
+import { clock } from './client/format.ts';
+import { renderMarkup } from './client/markup.ts';
 import { CLIENT_USAGE, OptionError, parseClientArgs } from './client/options.ts';
 import { ChatSupervisor } from './client/reconnect.ts';
+import { colorEnabled, createStyle } from './client/style.ts';
 import { ChatTerminal } from './client/terminal.ts';
 
 async function main(): Promise<number> {
@@ -25,11 +29,21 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const client = new ChatSupervisor(parsed.options);
+  const { options } = parsed;
+  const isTTY = process.stdout.isTTY === true;
+  const color = colorEnabled({ isTTY, env: process.env, flag: options.color ? undefined : false });
+  const client = new ChatSupervisor(options);
   const terminal = new ChatTerminal(client, {
     input: process.stdin,
     output: process.stdout,
-    interactive: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    interactive: process.stdin.isTTY === true && isTTY,
+    render: {
+      style: createStyle({ color }),
+      // Markup as styles only with colour; emoji for a terminal, the text as typed for a pipe.
+      text: (text) => renderMarkup(text, { styles: color, emoji: isTTY }),
+      stamp: clock(),
+    },
+    emoji: SHORTCODE_NAMES,
   });
   try {
     // Only the first connection can fail like this; later drops reconnect.

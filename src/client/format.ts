@@ -1,12 +1,49 @@
 /**
- * How each event becomes a line of text, and how wide text is on a terminal.
- * Every piece of received text goes through `sanitize` here, so no caller
- * can forget it ([CLIENT-1]).
+ * How each session event becomes lines of text. Every piece of received
+ * text goes through `sanitize` here, or through `Render.text` (markup,
+ * which neutralises too), so no caller can forget it ([CLIENT-1]).
+ *
+ * A message line is
+ *
+ *   [HH:MM] [(missed)|(history)] [#room] <sender>: <text>
+ *
+ * with the room only when it matters: when the user is in more than one
+ * room, or the message is not for the active target. Own messages show as
+ * `You` ([CLIENT-2]); actions as `* alice waves`; private messages are set
+ * apart: `(private) bob → you: text`, `(private) You → bob: text`.
+ *
+ * Notices start with `*`, errors with `!`. What depends on the moment (the
+ * user's name, the active target, how many rooms) comes in a `ViewState`;
+ * how things look (colours, markup, the clock) in a `Render`, so tests pin
+ * both.
  */
-import type { ClientEvent, CloseCause, SessionEvent } from './events.ts';
+import { MessageKind, type ChatMessage } from '../protocol/messages.ts';
+import { foldName, isRoomName } from '../protocol/names.ts';
+import type { CloseCause, Origin, Outgoing, RoomInfo, SessionEvent, UserInfo } from './events.ts';
 import { sanitize } from './sanitize.ts';
+import type { Style } from './style.ts';
 
 const s = sanitize;
+
+export interface Render {
+  /** Colours (src/client/style.ts); plain when colour is off. */
+  readonly style: Style;
+  /** A message's text as shown: markup rendered and, always, neutralised ([CLIENT-1]). */
+  readonly text: (text: string) => string;
+  /** A message's `<time>` as the user reads it, e.g. `12:03`. */
+  readonly stamp: (ms: number) => string;
+}
+
+export interface ViewState {
+  /** The user's name now; '' before registering. */
+  readonly me: string;
+  /** The room or user plain text goes to. */
+  readonly active: string | undefined;
+  /** How many rooms the user is in. */
+  readonly roomCount: number;
+}
+
+export type MessageEvent = Extract<SessionEvent, { type: 'message' }>;
 
 /** Longest user list printed in full; a crowded server is summarised. */
 const MAX_LISTED = 30;
@@ -21,49 +58,180 @@ const LEAVE_REASONS: Record<string, (text: string) => string> = {
   shutdown: () => 'server shutdown',
 };
 
-export function formatUsers(users: readonly string[]): string {
-  const count = `${users.length} ${users.length === 1 ? 'user' : 'users'} online`;
+/**
+ * `HH:MM` in `timeZone` (the local zone when undefined), with the date in
+ * front (`2026-11-26 09:05`) for a day other than today.
+ */
+export function clock(timeZone?: string, now: () => number = Date.now): (ms: number) => string {
+  const format = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const parts = (ms: number) => {
+    const p: Record<string, string> = {};
+    for (const { type, value } of format.formatToParts(ms)) p[type] = value;
+    return p;
+  };
+  return (ms) => {
+    const p = parts(ms);
+    const today = parts(now());
+    const time = `${p.hour}:${p.minute}`;
+    return p.year === today.year && p.month === today.month && p.day === today.day ? time : `${p.year}-${p.month}-${p.day} ${time}`;
+  };
+}
+
+/** `3m`, `2h`, `4d`; '' under a minute, which is not worth saying. */
+export function formatIdle(seconds: number): string {
+  if (seconds < 60) return '';
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
+}
+
+/** `3 users online: alice, bob (idle 3m), carol`, or `... in #room`. */
+export function formatUsers(users: ReadonlyArray<string | UserInfo>, room?: string): string {
+  const noun = users.length === 1 ? 'user' : 'users';
+  const count = room === undefined ? `${users.length} ${noun} online` : `${users.length} ${noun} in ${s(room)}`;
   if (users.length === 0) return count;
-  const shown = users.slice(0, MAX_LISTED).map(s).join(', ');
+  const shown = users
+    .slice(0, MAX_LISTED)
+    .map((u) => {
+      if (typeof u === 'string') return s(u);
+      const idle = formatIdle(u.idle);
+      return idle === '' ? s(u.name) : `${s(u.name)} (idle ${idle})`;
+    })
+    .join(', ');
   const more = users.length > MAX_LISTED ? ` and ${users.length - MAX_LISTED} more` : '';
   return `${count}: ${shown}${more}`;
 }
 
-/** The lines an event prints; empty when it prints nothing. */
-export function formatEvent(event: ClientEvent): string[] {
+/** True when `text` holds `name` as a whole word, without regard to case. */
+export function mentions(text: string, name: string): boolean {
+  if (name === '') return false;
+  const escaped = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`(?<![A-Za-z0-9_-])${escaped}(?![A-Za-z0-9_-])`, 'i').test(text);
+}
+
+/** Someone else's live message that names the user: highlighted, and the bell rings in a terminal. */
+export function isMention(event: MessageEvent, me: string): boolean {
+  return event.origin === 'live' && !event.own && mentions(event.message.text, me);
+}
+
+/** True when the room should be named: several rooms, or not the one the user is looking at. */
+export function roomMatters(room: string, view: ViewState): boolean {
+  return view.roomCount > 1 || view.active === undefined || foldName(room) !== foldName(view.active);
+}
+
+/** The line of a chat message. */
+export function formatMessage(event: MessageEvent, view: ViewState, render: Render): string {
+  const { style } = render;
+  const { message: m, own, origin } = event;
+  const parts = [style.time(`[${render.stamp(m.time)}]`)];
+  const tag = ORIGIN_TAGS[origin];
+  if (tag !== '') parts.push(style.history(tag));
+  const from = s(m.from);
+  const sender = own ? style.own(from) : isMention(event, view.me) ? style.mention(from) : style.name(from);
+  const text = render.text(m.text);
+  const action = m.kind === MessageKind.Me;
+  if (isRoomName(m.to)) {
+    if (roomMatters(m.to, view)) parts.push(style.room(s(m.to)));
+    parts.push(action ? `* ${sender} ${text}` : `${own ? style.own('You') : sender}: ${text}`);
+  } else if (own) {
+    const to = style.name(s(m.to));
+    if (action) parts.push(style.private(`(private to ${to})`), `* ${sender} ${text}`);
+    else parts.push(style.private('(private)'), `${style.own('You')} → ${to}: ${text}`);
+  } else {
+    parts.push(style.private('(private)'), action ? `* ${sender} ${text}` : `${sender} → you: ${text}`);
+  }
+  return parts.join(' ');
+}
+
+const ORIGIN_TAGS: Record<Origin, string> = { live: '', replay: '(history)', history: '(history)', missed: '(missed)' };
+
+/** The lines a session event prints; empty when it prints nothing. */
+export function formatSessionEvent(event: SessionEvent, view: ViewState, render: Render): string[] {
+  const { style } = render;
+  const notice = (...lines: string[]) => lines.map((line) => style.notice(line));
+  const error = (...lines: string[]) => lines.map((line) => style.error(line));
   switch (event.type) {
     case 'message':
-      return [`${event.own ? 'You' : s(event.message.from)}: ${s(event.message.text)}`];
+      return [formatMessage(event, view, render)];
     case 'join':
-      return [`* ${s(event.name)} joined`];
+      // Our own join is told by the ROOM line that follows it.
+      return event.own ? [] : notice(`* ${s(event.name)} joined ${s(event.room)}`);
     case 'leave': {
+      const who = event.own ? 'You' : s(event.name);
+      if (event.reason === 'part') return notice(`* ${who} left ${s(event.room)}${event.text === '' ? '' : ` (${s(event.text)})`}`);
       const why = LEAVE_REASONS[event.reason]?.(event.text) ?? (event.text === '' ? event.reason : `${event.reason}: ${event.text}`);
-      return [`* ${s(event.name)} left (${s(why)})`];
+      return notice(`* ${who} left (${s(why)})`);
     }
+    case 'room':
+      return notice(`* You are in ${describeRoom(event)}`);
+    case 'rooms':
+      if (event.rooms.length === 0) return notice('* There are no rooms.');
+      return notice(`* ${event.rooms.length} ${event.rooms.length === 1 ? 'room' : 'rooms'}:`, ...event.rooms.map((r) => `  ${describeRoom(r)}`));
+    case 'topic':
+      return notice(formatTopic(event, view, render));
     case 'nick':
-      return [event.own ? `* You are now known as ${s(event.to)}` : `* ${s(event.from)} is now known as ${s(event.to)}`];
-    case 'error': {
-      const what = `${event.text === '' ? 'Error' : s(event.text)} (${s(event.code)})`;
-      return [event.request?.command === 'SAY' ? `! Message not sent: ${what}` : `! ${what}`];
-    }
+      return notice(event.own ? `* You are now known as ${s(event.to)}` : `* ${s(event.from)} is now known as ${s(event.to)}`);
+    case 'who':
+      return [formatUsers(event.users, event.room)];
+    case 'error':
+      return error(formatError(event, view));
     case 'name-rejected':
-      return [`! ${s(event.text)} (${s(event.code)})`, '* Joining with a name chosen by the server instead.'];
+      return [...error(`! ${s(event.text)} (${s(event.code)})`), ...notice('* Joining with a name chosen by the server instead.')];
     case 'ready': {
       const lines: string[] = [];
-      if (event.assigned) {
-        lines.push(`* The server named you ${s(event.name)}. Type /nick <name> to choose your own name.`);
-      }
+      if (event.assigned) lines.push(...notice(`* The server named you ${s(event.name)}. Type /nick <name> to choose your own name.`));
       lines.push(`You are ${s(event.name)}. ${formatUsers(event.users)}`);
       return lines;
     }
-    case 'who':
-      return [formatUsers(event.users)];
     case 'shutdown':
-      return [event.text === '' ? '* Server is shutting down' : `* Server is shutting down: ${s(event.text)}`];
+      return notice(event.text === '' ? '* Server is shutting down' : `* Server is shutting down: ${s(event.text)}`);
     case 'warning':
-      return [`! ${s(event.text)}`];
-    case 'closed':
+      return error(`! ${s(event.text)}`);
+    case 'batch':
+      return notice(formatBatch(event));
+    case 'history-reset':
+      return error(
+        `! The server does not know the last message seen in ${targetLabel(event.target)} (it may have restarted without its history); showing the latest messages instead.`,
+      );
+    case 'disconnected':
       return formatClosed(event.cause, event.reason);
+    case 'unconfirmed':
+      return error(...event.messages.map((m) => `! Not confirmed before the connection dropped: ${outgoing(m, view)}`));
+    case 'reconnecting':
+      return notice(`* Reconnecting in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})…`);
+    case 'attempt-failed':
+      return notice(`* Could not reconnect: ${s(event.reason)}`);
+    case 'reconnected': {
+      const { name, wanted } = event;
+      const first =
+        wanted === undefined || wanted === name
+          ? `* Reconnected as ${s(name)}.`
+          : `* Reconnected as ${s(name)}: the name ${s(wanted)} was not available. Type /nick ${s(wanted)} to try again.`;
+      const rooms = event.rooms.length === 0 ? [] : [`* Joining ${event.rooms.map(s).join(', ')} again.`];
+      return [...notice(first), formatUsers(event.users), ...notice(...rooms)];
+    }
+    case 'queued':
+      return notice(`* Not connected; your message will be sent when the connection is back (${event.count} queued).`);
+    case 'refused': {
+      const max = event.limit === 'lines' ? `${event.max} messages` : formatBytes(event.max);
+      return error(`! Not connected and the queue is full (at most ${max}); not sent: ${outgoing(event.message, view)}`);
+    }
+    case 'flushed':
+      return notice(`* Sending ${event.count} queued ${event.count === 1 ? 'message' : 'messages'}.`);
+    case 'gave-up':
+      return error(`! The server did not come back within ${event.afterMs / 1000} s; giving up.`);
+    case 'unsent':
+      return error(...event.messages.map((m) => `! Not sent: ${outgoing(m, view)}`));
+    case 'ended':
+      return [];
   }
 }
 
@@ -80,105 +248,75 @@ export function formatClosed(cause: CloseCause, reason: string): string[] {
   }
 }
 
-/** The lines a session event prints: connection events as above, plus what reconnection reports. */
-export function formatSessionEvent(event: SessionEvent): string[] {
-  switch (event.type) {
-    case 'disconnected':
-      return formatClosed(event.cause, event.reason);
-    case 'unconfirmed':
-      return event.texts.map((text) => `! Not confirmed before the connection dropped: ${s(text)}`);
-    case 'reconnecting':
-      return [`* Reconnecting in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})…`];
-    case 'attempt-failed':
-      return [`* Could not reconnect: ${s(event.reason)}`];
-    case 'reconnected': {
-      const { name, wanted } = event;
-      const first =
-        wanted === undefined || wanted === name
-          ? `* Reconnected as ${s(name)}.`
-          : `* Reconnected as ${s(name)}: the name ${s(wanted)} was not available. Type /nick ${s(wanted)} to try again.`;
-      return [first, formatUsers(event.users)];
-    }
-    case 'queued':
-      return [`* Not connected; your message will be sent when the connection is back (${event.count} queued).`];
-    case 'refused': {
-      const max = event.limit === 'lines' ? `${event.max} messages` : formatBytes(event.max);
-      return [`! Not connected and the queue is full (at most ${max}); not sent: ${s(event.text)}`];
-    }
-    case 'flushed':
-      return [`* Sending ${event.count} queued ${event.count === 1 ? 'message' : 'messages'}.`];
-    case 'gave-up':
-      return [`! The server did not come back within ${event.afterMs / 1000} s; giving up.`];
-    case 'unsent':
-      return event.texts.map((text) => `! Not sent: ${s(text)}`);
-    case 'ended':
-      return [];
-    default:
-      return formatEvent(event);
+/** `#rust (3 users): Say hello`. */
+function describeRoom(room: RoomInfo): string {
+  const members = `${room.members} ${room.members === 1 ? 'user' : 'users'}`;
+  return `${s(room.room)} (${members})${room.topic === '' ? '' : `: ${s(room.topic)}`}`;
+}
+
+function formatTopic(event: Extract<SessionEvent, { type: 'topic' }>, view: ViewState, render: Render): string {
+  const room = s(event.room);
+  const text = s(event.text);
+  if (event.request?.tag === 'read') {
+    if (event.setter === '*' || (event.text === '' && event.time === 0)) return `* ${room} has no topic.`;
+    if (event.text === '') return `* ${room} has no topic (cleared by ${s(event.setter)} at ${render.stamp(event.time)}).`;
+    return `* Topic of ${room}: ${text} (set by ${s(event.setter)} at ${render.stamp(event.time)})`;
   }
+  const who = view.me !== '' && foldName(event.setter) === foldName(view.me) ? 'You' : s(event.setter);
+  return event.text === '' ? `* ${who} cleared the topic of ${room}` : `* ${who} set the topic of ${room}: ${text}`;
+}
+
+function formatError(event: Extract<SessionEvent, { type: 'error' }>, view: ViewState): string {
+  const what = `${event.text === '' ? 'Error' : s(event.text)} (${s(event.code)})`;
+  const request = event.request;
+  const target = request?.target;
+  switch (request?.command) {
+    case 'SAY':
+    case 'ME':
+      return target !== undefined && (!isRoomName(target) || roomMatters(target, view))
+        ? `! Message to ${s(target)} not sent: ${what}`
+        : `! Message not sent: ${what}`;
+    case 'JOIN':
+      return `! Could not ${request.tag === 'restore' ? 'rejoin' : 'join'} ${s(target ?? '')}: ${what}`;
+    case 'PART':
+      return `! Could not leave ${s(target ?? '')}: ${what}`;
+    case 'TOPIC':
+      return `! Topic of ${s(target ?? '')}: ${what}`;
+    case 'WHO':
+      return target === undefined ? `! ${what}` : `! Who is in ${s(target)}: ${what}`;
+    case 'HISTORY':
+      return `! History of ${targetLabel(target ?? '')}: ${what}`;
+    default:
+      return `! ${what}`;
+  }
+}
+
+function formatBatch(event: Extract<SessionEvent, { type: 'batch' }>): string {
+  const where = targetLabel(event.target);
+  const count = `${event.count} ${event.count === 1 ? 'message' : 'messages'}`;
+  if (event.origin === 'history') return event.count === 0 ? `* No history for ${where}.` : `* History of ${where}, ${count}:`;
+  const more = event.more ? ' (there were more than could be fetched; /history shows the latest)' : '';
+  return event.count === 0 ? `* No missed messages shown for ${where}${more}.` : `* ${count} missed in ${where}${more}:`;
+}
+
+function targetLabel(target: string): string {
+  if (target === '*') return 'your rooms and conversations';
+  return isRoomName(target) ? s(target) : `your conversation with ${s(target)}`;
+}
+
+/** A message the user typed, with its target when that matters. */
+function outgoing(message: Outgoing, view: ViewState): string {
+  const text = message.kind === MessageKind.Me ? `/me ${s(message.text)}` : s(message.text);
+  const target = message.target;
+  if (target === undefined || (isRoomName(target) && !roomMatters(target, view))) return text;
+  return `${text} (to ${s(target)})`;
 }
 
 function formatBytes(bytes: number): string {
   return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
-// East Asian Wide and Fullwidth blocks (Unicode EastAsianWidth.txt, W and
-// F, Unicode 17 as in Node 20's ICU), as [first, last] pairs. Emoji are
-// matched by property instead.
-const WIDE: ReadonlyArray<readonly [number, number]> = [
-  [0x1100, 0x115f], [0x2329, 0x232a], [0x2630, 0x2637], [0x268a, 0x268f], [0x2e80, 0x303e],
-  [0x3041, 0x3247], [0x3250, 0xa4c6], [0xa960, 0xa97c], [0xac00, 0xd7a3], [0xf900, 0xfaff],
-  [0xfe10, 0xfe19], [0xfe30, 0xfe6b], [0xff01, 0xff60], [0xffe0, 0xffe6], [0x16fe0, 0x16ff6],
-  [0x17000, 0x18cd5], [0x18cff, 0x18d1e], [0x18d80, 0x18df2], [0x1aff0, 0x1b2fb], [0x1d300, 0x1d376],
-  [0x1f200, 0x1f202], [0x1f210, 0x1f23b], [0x1f240, 0x1f248], [0x1f250, 0x1f251], [0x1f260, 0x1f265],
-  [0x20000, 0x2fffd], [0x30000, 0x3fffd],
-];
-const ZERO = /^[\p{Cc}\p{Cf}\p{Mn}\p{Me}]$/u;
-const EMOJI_PRESENTATION = /^\p{Emoji_Presentation}$/u;
-
-/**
- * Columns one code point takes, by the same rule Node's readline uses to
- * lay out the input line (ICU East Asian Width, emoji presentation, zero
- * for marks and format characters). Matching readline matters more than
- * matching any one terminal: we erase what readline drew.
- */
-export function codePointWidth(char: string): 0 | 1 | 2 {
-  const code = char.codePointAt(0) ?? 0;
-  if (code < 0x7f) return code >= 0x20 ? 1 : 0;
-  // Width before zero-width: ICU gives a combining mark in a wide block
-  // (e.g. U+302A) two columns, and so does readline.
-  if (EMOJI_PRESENTATION.test(char)) return 2;
-  for (const [first, last] of WIDE) {
-    if (code < first) break;
-    if (code <= last) return 2;
-  }
-  return code !== 0xad && ZERO.test(char) ? 0 : 1;
-}
-
-export function displayWidth(text: string): number {
-  let width = 0;
-  for (const char of text) width += codePointWidth(char);
-  return width;
-}
-
-/**
- * Terminal rows that `text` (prompt included) filled when readline echoed it
- * and the user pressed Enter. Mirrors readline's layout: a wide character
- * that would start in the last column moves to the next row, a tab advances
- * to the next multiple of 8, and a line that exactly fills its last row has
- * had an extra row allocated for the cursor.
- */
-export function echoedRows(text: string, columns: number): number {
-  if (!Number.isFinite(columns) || columns < 1) return 1;
-  let offset = 0;
-  for (const char of text) {
-    if (char === '\t') {
-      offset += 8 - (offset % 8);
-      continue;
-    }
-    const width = codePointWidth(char);
-    if (width === 2 && (offset + 1) % columns === 0) offset++;
-    offset += width;
-  }
-  return Math.floor(offset / columns) + 1;
+/** The conversation a private message belongs to: the other person ([MSG-10]). */
+export function partnerOf(message: ChatMessage, own: boolean): string {
+  return own ? message.to : message.from;
 }

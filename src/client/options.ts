@@ -16,6 +16,12 @@ export interface ClientOptions {
   readonly reconnect: boolean;
   /** After end of input, how long to wait for the server to come back ([CLIENT-10]). */
   readonly reconnectTimeoutMs: number;
+  /**
+   * False when the user turned colour off (--no-color, LINECHAT_NO_COLOR=1).
+   * True only allows colour: it is still used only on a terminal, and
+   * NO_COLOR and FORCE_COLOR are honoured (src/client/style.ts).
+   */
+  readonly color: boolean;
 }
 
 export type ParsedClientArgs =
@@ -28,6 +34,7 @@ export const DEFAULT_CLIENT_OPTIONS: ClientOptions = Object.freeze({
   name: undefined,
   reconnect: true,
   reconnectTimeoutMs: DEFAULT_RECONNECT_TIMEOUT_MS,
+  color: true,
 });
 
 export class OptionError extends Error {
@@ -43,6 +50,7 @@ const ENV: Record<Field, string> = {
 };
 const FLAG: Record<Field, string> = { host: '--host', port: '--port', name: '--name', reconnectTimeoutMs: '--reconnect-timeout' };
 const NO_RECONNECT_ENV = 'LINECHAT_NO_RECONNECT';
+const NO_COLOR_ENV = 'LINECHAT_NO_COLOR';
 /** setTimeout cannot wait longer than 2^31-1 ms; a day is more than anyone needs. */
 const MAX_RECONNECT_TIMEOUT_S = 86_400;
 
@@ -61,9 +69,13 @@ Options:
                   at end of input, how long to wait for a lost server to
                   come back before giving up with status 1 (default 60;
                   env LINECHAT_RECONNECT_TIMEOUT)
+  --no-color      no colours or text styles, even on a terminal
+                  (env LINECHAT_NO_COLOR=1; NO_COLOR is honoured too)
   -h, --help      show this help
 
 Type 'exit' or /quit to leave, /help for the chat commands.
+Plain text goes to the active room (the lobby at first, shown in the
+prompt); /join, /switch and /msg change where it goes.
 When the connection drops, the client reconnects by itself and takes its
 name back; messages typed meanwhile are sent once it is back.
 With stdin not a terminal, every input line is sent and the client quits
@@ -105,6 +117,8 @@ function flag(value: string, source: string): boolean {
   throw new OptionError(`${source} must be 1 or 0, got ${JSON.stringify(value)}`);
 }
 
+const SWITCHES = new Set(['help', 'no-reconnect', 'no-color']);
+
 const CHECK: { [F in Field]: (value: string, source: string) => ClientOptions[F] } = { host, port, name, reconnectTimeoutMs: seconds };
 const FIELD_OF_OPTION: Record<string, Field> = { host: 'host', port: 'port', name: 'name', 'reconnect-timeout': 'reconnectTimeoutMs' };
 
@@ -122,20 +136,19 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       name: { type: 'string' },
       'reconnect-timeout': { type: 'string' },
       'no-reconnect': { type: 'boolean' },
+      'no-color': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const given: Partial<Record<Field, string>> = {};
-  let help = false;
-  let noReconnect = false;
+  const switches = new Set<string>();
   for (const token of tokens) {
     if (token.kind === 'positional') throw new OptionError(`unexpected argument ${JSON.stringify(token.value)}`);
     if (token.kind !== 'option') continue;
     const field = FIELD_OF_OPTION[token.name];
-    if (token.name === 'help' || token.name === 'no-reconnect') {
+    if (SWITCHES.has(token.name)) {
       if (token.value !== undefined) throw new OptionError(`${token.rawName} takes no value`);
-      if (token.name === 'help') help = true;
-      else noReconnect = true;
+      switches.add(token.name);
     } else if (field !== undefined) {
       if (token.value === undefined) throw new OptionError(`${token.rawName} needs a value`);
       given[field] = token.value;
@@ -143,7 +156,7 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
       throw new OptionError(`unknown option ${token.rawName}`);
     }
   }
-  if (help) return { command: 'help' };
+  if (switches.has('help')) return { command: 'help' };
 
   const resolve = <F extends Field>(field: F): ClientOptions[F] => {
     const value = given[field];
@@ -153,14 +166,19 @@ export function parseClientArgs(argv: readonly string[], env: NodeJS.ProcessEnv)
     if (fromEnv !== undefined && fromEnv !== '') return CHECK[field](fromEnv, ENV[field]);
     return DEFAULT_CLIENT_OPTIONS[field];
   };
-  const noReconnectEnv = env[NO_RECONNECT_ENV];
-  const reconnect = !(noReconnect || (noReconnectEnv !== undefined && noReconnectEnv !== '' && flag(noReconnectEnv, NO_RECONNECT_ENV)));
+  // A switch on the command line wins; otherwise its variable, 1 or 0.
+  const off = (option: string, variable: string) => {
+    if (switches.has(option)) return true;
+    const value = env[variable];
+    return value !== undefined && value !== '' && flag(value, variable);
+  };
   const options: ClientOptions = Object.freeze({
     host: resolve('host'),
     port: resolve('port'),
     name: resolve('name'),
-    reconnect,
+    reconnect: !off('no-reconnect', NO_RECONNECT_ENV),
     reconnectTimeoutMs: resolve('reconnectTimeoutMs'),
+    color: !off('no-color', NO_COLOR_ENV),
   });
   return { command: 'run', options };
 }

@@ -10,8 +10,8 @@
  * twice in practice. Memory is at most `capacity` ids of at most 64 bytes.
  */
 
-/** Ten times the largest catch-up page a default server sends (HISTLIMIT 500). */
-export const DEFAULT_SEEN_CAPACITY = 5000;
+/** SPEC [CLIENT-11]: the last 4096 ids, eight times the largest page a default server sends (HISTLIMIT 500). */
+export const DEFAULT_SEEN_CAPACITY = 4096;
 
 export class SeenIds {
   readonly #ring: Array<string | undefined>;

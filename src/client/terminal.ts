@@ -1,12 +1,14 @@
 /**
- * The terminal side of the client: reads what the user types, shows what the
- * connection reports.
+ * The terminal side of the client: reads what the user types, shows what
+ * the session reports. What a line or an event means is the view's
+ * business (chat-view.ts); this file moves text between it and readline.
  *
- * Interactive (stdin and stdout are terminals): a readline prompt `You: `.
- * Lines arriving while the user types are printed above the prompt, and the
- * half-typed line is redrawn below them. The line readline echoed on Enter is
- * erased, because an own message is shown only when its ECHO arrives
- * ([CLIENT-2]); showing both would print it twice.
+ * Interactive (stdin and stdout are terminals): a readline prompt naming
+ * the active room or conversation (`#lobby> `), tab completion, and the
+ * bell for a mention. Lines arriving while the user types are printed above
+ * the prompt, and the half-typed line is redrawn below them. The line
+ * readline echoed on Enter is erased, because an own message is shown only
+ * when its ECHO arrives ([CLIENT-2]); showing both would print it twice.
  *
  * Piped: no prompt and no escape sequences; one output line per event. At
  * end of input the client waits until the server has answered everything
@@ -17,28 +19,35 @@
  */
 import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
 import { stripVTControlCharacters } from 'node:util';
-import { nameProblem } from '../protocol/names.ts';
+import { ChatView } from './chat-view.ts';
 import type { SessionEvent } from './events.ts';
-import { CONNECTED_LINES, echoedRows, formatSessionEvent } from './format.ts';
-import { HELP_LINES, interpret, type Action } from './input.ts';
+import { CONNECTED_LINES, type Render } from './format.ts';
+import { interpret } from './input.ts';
 import type { ChatSupervisor } from './reconnect.ts';
-import { sanitize } from './sanitize.ts';
+import { echoedRows } from './width.ts';
 
-export const PROMPT = 'You: ';
+const BELL = '\u0007';
 
 export interface TerminalIO {
   readonly input: NodeJS.ReadableStream;
   readonly output: NodeJS.WritableStream & { readonly columns?: number };
   /** Prompt and cursor control; only when both ends are terminals. */
   readonly interactive: boolean;
+  /** Colours, markup and the clock. */
+  readonly render: Render;
+  /** Shortcode names, for completion. */
+  readonly emoji?: readonly string[];
 }
 
 export class ChatTerminal {
   readonly #client: ChatSupervisor;
   readonly #io: TerminalIO;
+  readonly #view: ChatView;
   #rl: Interface | undefined;
   /** The prompt is on screen, so printing must go above it. */
   #prompting = false;
+  /** The prompt readline was last given. */
+  #prompt = '';
   #leaving = false;
   #finished = false;
   #resolveDone!: (code: number) => void;
@@ -47,6 +56,7 @@ export class ChatTerminal {
   constructor(client: ChatSupervisor, io: TerminalIO) {
     this.#client = client;
     this.#io = io;
+    this.#view = new ChatView(client, io.render, { interactive: io.interactive, emoji: io.emoji });
     this.#done = new Promise((resolve) => (this.#resolveDone = resolve));
     client.subscribe((event) => this.#onEvent(event));
   }
@@ -74,7 +84,8 @@ export class ChatTerminal {
   }
 
   #onEvent(event: SessionEvent): void {
-    this.#print(formatSessionEvent(event));
+    const { lines, bell } = this.#view.onEvent(event);
+    this.#print(lines, bell);
     if (event.type === 'ready') this.#startInput();
     else if (event.type === 'ended') this.#finish(event.left && event.undelivered === 0 ? 0 : 1);
   }
@@ -82,14 +93,35 @@ export class ChatTerminal {
   #startInput(): void {
     if (this.#rl !== undefined || this.#leaving || this.#finished) return;
     const { input, output, interactive } = this.#io;
+    this.#prompt = this.#view.prompt;
     const rl = interactive
-      ? createInterface({ input, output, prompt: PROMPT, terminal: true, historySize: 100 })
+      ? createInterface({
+          input,
+          output,
+          prompt: this.#prompt,
+          terminal: true,
+          historySize: 100,
+          completer: (line: string) => this.#view.complete(line),
+        })
       : createInterface({ input, terminal: false, crlfDelay: Infinity });
     this.#rl = rl;
     rl.on('line', (line) => {
-      if (interactive) this.#eraseEcho(line);
-      this.#act(interpret(line));
-      if (interactive && !this.#leaving && !this.#finished) rl.prompt(true);
+      if (interactive) {
+        this.#eraseEcho(line);
+        // The prompt is off screen until it is drawn again below, so what
+        // the command reports (even at once, like "queued") prints plainly.
+        this.#prompting = false;
+      }
+      const action = interpret(line);
+      if (action.kind === 'quit') return this.leave(action.reason);
+      if (this.#leaving || this.#finished) return;
+      const lines = this.#view.act(action);
+      if (!interactive) return this.#print(lines);
+      this.#io.output.write(lines.map((l) => l + '\n').join(''));
+      this.#prompt = this.#view.prompt;
+      rl.setPrompt(this.#prompt);
+      rl.prompt(true);
+      this.#prompting = true;
     });
     // Ctrl+C in raw mode arrives here, not as a process signal.
     rl.on('SIGINT', () => this.leave());
@@ -118,53 +150,22 @@ export class ChatTerminal {
     rl.close();
   }
 
-  #act(action: Action): void {
-    if (this.#leaving || this.#finished) return;
-    const client = this.#client;
-    switch (action.kind) {
-      case 'nothing':
-        return;
-      case 'say':
-        // Sent, or queued while disconnected; the supervisor reports which.
-        return client.say(action.text);
-      case 'quit':
-        return this.leave(action.reason);
-      case 'nick': {
-        const problem = nameProblem(action.name, client.nameLimit);
-        if (problem !== undefined) return this.#print([`! ${problem}`]);
-        const outcome = client.nick(action.name);
-        if (outcome === 'same') this.#print([`* You are already ${sanitize(action.name)}`]);
-        else if (outcome === 'offline') this.#print([notConnected('/nick')]);
-        return;
-      }
-      case 'who':
-        if (!client.who()) this.#print([notConnected('/who')]);
-        return;
-      case 'help':
-        return this.#print(HELP_LINES);
-      case 'usage':
-        return this.#print([`! Usage: ${action.usage}`]);
-      case 'unknown':
-        return this.#print([
-          `! Unknown command ${sanitize(action.command)}; nothing was sent.`,
-          ...HELP_LINES,
-        ]);
-    }
-  }
-
   /**
    * Prints whole lines. With the prompt on screen, the input rows are
    * cleared first and redrawn after, so the user's half-typed text and
-   * cursor survive a message arriving mid-word.
+   * cursor survive a message arriving mid-word; the prompt changes here too
+   * when the active target did.
    */
-  #print(lines: readonly string[]): void {
-    if (lines.length === 0) return;
-    const text = lines.map((line) => line + '\n').join('');
+  #print(lines: readonly string[], bell = false): void {
     const rl = this.#rl;
+    const prompt = this.#view.prompt;
+    if (lines.length === 0 && (prompt === this.#prompt || rl === undefined)) return;
+    const text = lines.map((line) => line + '\n').join('') + (bell && this.#io.interactive ? BELL : '');
     if (!this.#prompting || rl === undefined) {
       this.#io.output.write(text);
       return;
     }
+    // Rows are counted with the prompt that is on screen, before it changes.
     const rows = rl.getCursorPos().rows;
     this.#clearInputRows(rows);
     // readline's redraw first moves up by the row it last drew the cursor
@@ -173,6 +174,10 @@ export class ChatTerminal {
     // paste that wrapped it can still be 0), so it is read, not assumed.
     const climb = (rl as unknown as { prevRows?: unknown }).prevRows;
     this.#io.output.write(text + '\n'.repeat(typeof climb === 'number' && climb >= 0 ? climb : rows));
+    if (prompt !== this.#prompt) {
+      this.#prompt = prompt;
+      rl.setPrompt(prompt);
+    }
     rl.prompt(true);
   }
 
@@ -183,9 +188,14 @@ export class ChatTerminal {
     clearScreenDown(output);
   }
 
-  /** Erases the prompt and line readline left on screen when Enter was pressed. */
+  /**
+   * Erases the prompt and line readline left on screen when Enter was
+   * pressed. readline measures the prompt without its colour codes, and so
+   * does this.
+   */
   #eraseEcho(line: string): void {
-    const rows = echoedRows(PROMPT + stripVTControlCharacters(line), this.#io.output.columns ?? Infinity);
+    const shown = stripVTControlCharacters(this.#prompt) + stripVTControlCharacters(line);
+    const rows = echoedRows(shown, this.#io.output.columns ?? Infinity);
     moveCursor(this.#io.output, 0, -rows);
     cursorTo(this.#io.output, 0);
     clearScreenDown(this.#io.output);
@@ -197,9 +207,4 @@ export class ChatTerminal {
     this.#stopInput();
     this.#resolveDone(code);
   }
-}
-
-/** Commands are not queued: a /who answered minutes later, or a rename into a changed room, would mislead. */
-function notConnected(command: string): string {
-  return `! Not connected; ${command} was not sent. Try again when the connection is back.`;
 }

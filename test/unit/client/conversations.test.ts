@@ -50,7 +50,7 @@ const joinOwn = (room: string): ClientEvent => ({ type: 'join', room, name: 'ali
 const replay = (room: string, ...messages: ChatMessage[]): ClientEvent => ({ type: 'history', target: room, messages, request: undefined });
 const live = (message: ChatMessage, own = false): ClientEvent => ({ type: 'message', own, message });
 
-describe('Conversations: each message shown once [HIST-6]', () => {
+describe('Conversations: each message shown once [HIST-6] [CLIENT-11]', () => {
   it('shows live messages once by id, and drops a replay\'s messages already shown', () => {
     const { feed, shown, conversations } = setup();
     conversations.connected('alice', new Port(), false);
@@ -114,7 +114,7 @@ describe('Conversations: rooms and positions', () => {
   });
 });
 
-describe('Conversations: catching up after a reconnect [HIST-6]', () => {
+describe('Conversations: catching up after a reconnect [HIST-6] [CLIENT-11]', () => {
   /** A session that saw l1, l2 in #lobby, r1 in #rust and p1 privately, then lost its connection. */
   function beforeTheDrop() {
     const s = setup();

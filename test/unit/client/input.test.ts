@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cleanOutgoing, interpret, splitText } from '../../../src/client/input.ts';
+import { COMMANDS, HELP_LINES, cleanOutgoing, interpret, splitText } from '../../../src/client/input.ts';
 
 describe('interpret: what a typed line means', () => {
   it('"exit" exactly leaves, like the original client', () => {
@@ -17,12 +17,63 @@ describe('interpret: what a typed line means', () => {
     expect(interpret('///')).toEqual({ kind: 'say', text: '//' });
   });
 
-  it('knows /quit, /nick, /who and /help, case-insensitively', () => {
+  it('knows /quit, /nick and /help, case-insensitively', () => {
     expect(interpret('/quit')).toEqual({ kind: 'quit', reason: '' });
     expect(interpret('/QUIT see you ')).toEqual({ kind: 'quit', reason: 'see you' });
     expect(interpret('/nick robert')).toEqual({ kind: 'nick', name: 'robert' });
-    expect(interpret('/who')).toEqual({ kind: 'who' });
     expect(interpret('/help')).toEqual({ kind: 'help' });
+    expect(interpret('/HELP')).toEqual({ kind: 'help' });
+  });
+
+  it('/join <#room>', () => {
+    expect(interpret('/join #rust')).toEqual({ kind: 'join', room: '#rust' });
+    expect(interpret('/JOIN   #Rust  ')).toEqual({ kind: 'join', room: '#Rust' });
+    expect(interpret('/join')).toEqual({ kind: 'usage', usage: '/join <#room>' });
+    expect(interpret('/join rust')).toEqual({ kind: 'usage', usage: '/join <#room>' });
+    expect(interpret('/join #a #b')).toEqual({ kind: 'usage', usage: '/join <#room>' });
+  });
+
+  it('/part [#room] [reason]: a first word with # is the room, the rest the reason', () => {
+    expect(interpret('/part')).toEqual({ kind: 'part', room: undefined, reason: '' });
+    expect(interpret('/part #rust')).toEqual({ kind: 'part', room: '#rust', reason: '' });
+    expect(interpret('/part #rust off to lunch ')).toEqual({ kind: 'part', room: '#rust', reason: 'off to lunch' });
+    expect(interpret('/part off to lunch')).toEqual({ kind: 'part', room: undefined, reason: 'off to lunch' });
+  });
+
+  it('/rooms, /who [#room]', () => {
+    expect(interpret('/rooms')).toEqual({ kind: 'rooms' });
+    expect(interpret('/rooms x')).toEqual({ kind: 'usage', usage: '/rooms' });
+    expect(interpret('/who')).toEqual({ kind: 'who', room: undefined });
+    expect(interpret('/who #rust')).toEqual({ kind: 'who', room: '#rust' });
+    expect(interpret('/who bob')).toEqual({ kind: 'usage', usage: '/who [#room]' });
+  });
+
+  it('/msg <name> <text> keeps the text as typed; /me <action>', () => {
+    expect(interpret('/msg bob hi  there ')).toEqual({ kind: 'msg', target: 'bob', text: 'hi  there ' });
+    expect(interpret('/msg #rust hi')).toEqual({ kind: 'msg', target: '#rust', text: 'hi' });
+    expect(interpret('/msg bob')).toEqual({ kind: 'usage', usage: '/msg <name> <text>' });
+    expect(interpret('/msg bob    ')).toEqual({ kind: 'usage', usage: '/msg <name> <text>' });
+    expect(interpret('/msg')).toEqual({ kind: 'usage', usage: '/msg <name> <text>' });
+    expect(interpret('/me waves  slowly')).toEqual({ kind: 'me', text: 'waves  slowly' });
+    expect(interpret('/me')).toEqual({ kind: 'usage', usage: '/me <action>' });
+  });
+
+  it('/topic [text], /history [n]', () => {
+    expect(interpret('/topic')).toEqual({ kind: 'topic', text: undefined });
+    expect(interpret('/topic  Rust talk: ask away ')).toEqual({ kind: 'topic', text: 'Rust talk: ask away' });
+    expect(interpret('/history')).toEqual({ kind: 'history', count: 20 });
+    expect(interpret('/history 5')).toEqual({ kind: 'history', count: 5 });
+    for (const bad of ['/history 0', '/history -1', '/history x', '/history 1.5', '/history 05', '/history 9999999']) {
+      expect(interpret(bad)).toMatchObject({ kind: 'usage' });
+    }
+  });
+
+  it('/switch <#room|name> and /query <name> change the active target', () => {
+    expect(interpret('/switch #rust')).toEqual({ kind: 'switch', target: '#rust' });
+    expect(interpret('/switch bob')).toEqual({ kind: 'switch', target: 'bob' });
+    expect(interpret('/query bob')).toEqual({ kind: 'switch', target: 'bob' });
+    expect(interpret('/query #rust')).toEqual({ kind: 'usage', usage: '/query <name>' });
+    expect(interpret('/switch')).toEqual({ kind: 'usage', usage: '/switch <#room|name>' });
   });
 
   it('reports misuse and unknown commands without sending anything', () => {
@@ -31,6 +82,13 @@ describe('interpret: what a typed line means', () => {
     expect(interpret('/say   ')).toEqual({ kind: 'usage', usage: '/say <text>' });
     expect(interpret('/frobnicate now')).toEqual({ kind: 'unknown', command: '/frobnicate' });
     expect(interpret('/')).toEqual({ kind: 'unknown', command: '/' });
+  });
+
+  it('every command is in the completion list and the help', () => {
+    for (const command of COMMANDS) {
+      expect(interpret(command).kind).not.toBe('unknown');
+      expect(HELP_LINES.some((l) => l.trimStart().startsWith(command + ' ') || l.trimStart().startsWith(command + '\u0020'))).toBe(true);
+    }
   });
 
   it('ignores blank lines', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OptionError, parseClientArgs } from '../../../src/client/options.ts';
 
-const RECONNECT = { reconnect: true, reconnectTimeoutMs: 60_000 };
+const RECONNECT = { reconnect: true, reconnectTimeoutMs: 60_000, color: true };
 const run = (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   const parsed = parseClientArgs(argv, env);
   if (parsed.command !== 'run') throw new Error('expected run');
@@ -48,6 +48,17 @@ describe('client options', () => {
     expect(run(['--reconnect-timeout', '0']).reconnectTimeoutMs).toBe(0);
     expect(run([], { LINECHAT_RECONNECT_TIMEOUT: '90' }).reconnectTimeoutMs).toBe(90_000);
     expect(run(['--reconnect-timeout', '2'], { LINECHAT_RECONNECT_TIMEOUT: '90' }).reconnectTimeoutMs).toBe(2_000);
+  });
+
+  it('--no-color or LINECHAT_NO_COLOR=1 turns colour off; the command line wins', () => {
+    expect(run([]).color).toBe(true);
+    expect(run(['--no-color']).color).toBe(false);
+    expect(run([], { LINECHAT_NO_COLOR: '1' }).color).toBe(false);
+    expect(run([], { LINECHAT_NO_COLOR: '0' }).color).toBe(true);
+    expect(run([], { LINECHAT_NO_COLOR: '' }).color).toBe(true);
+    expect(run(['--no-color'], { LINECHAT_NO_COLOR: '0' }).color).toBe(false);
+    expect(fails(['--no-color=yes'])).toBe('--no-color takes no value');
+    expect(fails([], { LINECHAT_NO_COLOR: 'maybe' })).toBe('LINECHAT_NO_COLOR must be 1 or 0, got "maybe"');
   });
 
   it('resolves into a frozen object', () => {

@@ -372,7 +372,7 @@ function chat(command: 'MSG' | 'HIST', id: string, seq: number, from: string, to
   return `${command} ${id} ${seq} ${1764236523000 + t} ${from} ${to} say :text of ${id}`;
 }
 
-describe('ChatSupervisor catches up after a reconnect [HIST-6]', () => {
+describe('ChatSupervisor catches up after a reconnect [HIST-6] [CLIENT-11]', () => {
   /** Alice saw l1 in #lobby, r1 in #rust and p1 from bob privately, then the connection dropped. */
   async function sawThenDropped(): Promise<{ session: Session; peer: FakePeer; shownBefore: number }> {
     const session = await joined();

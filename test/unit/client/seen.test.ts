@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SeenIds } from '../../../src/client/seen.ts';
 
-describe('SeenIds: the ids already shown, bounded', () => {
+describe('SeenIds: the ids already shown, bounded [CLIENT-11]', () => {
   it('remembers an id once: add is true the first time only', () => {
     const seen = new SeenIds(10);
     expect(seen.add('a')).toBe(true);
@@ -33,6 +33,10 @@ describe('SeenIds: the ids already shown, bounded', () => {
         for (const id of order.slice(-capacity)) expect(seen.has(id)).toBe(true);
       }),
     );
+  });
+
+  it('remembers 4096 ids by default', () => {
+    expect(new SeenIds().capacity).toBe(4096);
   });
 
   it('rejects an unusable capacity', () => {
