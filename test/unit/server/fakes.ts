@@ -1,10 +1,12 @@
 /**
  * Socket-free stand-ins for the server's unit tests: a Connection that
  * records what is sent to it, Sessions around it, a Hub with an injected
- * clock and random source, a CommandContext that disconnects the way
+ * clock, random source and history store (memory, or a TestStore that can
+ * play a database or fail), a CommandContext that disconnects the way
  * ChatServer does, and a Fanout scheduler driven by hand.
  */
 import { expect } from 'vitest';
+import { ProtocolError } from '../../../src/protocol/errors.ts';
 import { Hub, type HubOptions } from '../../../src/server/hub.ts';
 import { Session, SessionState } from '../../../src/server/session.ts';
 import type { Connection } from '../../../src/server/transport.ts';
@@ -12,6 +14,15 @@ import type { Fanout, FanoutScheduler } from '../../../src/server/fanout.ts';
 import type { CommandContext } from '../../../src/server/commands.ts';
 import type { LeaveReason } from '../../../src/protocol/messages.ts';
 import { parseText, type Message } from '../../../src/protocol/parser.ts';
+import { MemoryStore } from '../../../src/server/history/memory-store.ts';
+import {
+  StorageError,
+  type Draft,
+  type HistoryStore,
+  type StoreQuery,
+  type StoredMessage,
+  type StoredRoom,
+} from '../../../src/server/history/store.ts';
 
 /** Records every chunk sent; behaves like a Connection that never fills up. */
 export class FakeConnection {
@@ -181,21 +192,108 @@ export class ManualFanoutScheduler implements FanoutScheduler {
   }
 }
 
+/** History in memory, as the server keeps it without --db; ids are `test-` and a number. */
+export function memoryStore(perTarget = 1000, total = 100_000): MemoryStore {
+  return new MemoryStore({ perTarget, total, idPrefix: 'test-' });
+}
+
+/**
+ * A HistoryStore around a MemoryStore that can pretend to be a database
+ * (`persistent`, rooms kept from an "earlier run", saved rooms recorded) and
+ * can be told to fail: `failAppend` makes append() throw a StorageError
+ * ([STORE-3]), `failCommit` makes commit() throw one. It counts commits.
+ */
+export class TestStore implements HistoryStore {
+  readonly persistent: boolean;
+  readonly inner: MemoryStore;
+  /** Rooms as saved by saveRoom, by key; also what rooms() returns. */
+  readonly saved = new Map<string, StoredRoom>();
+  /** Every saveRoom call, in order. */
+  readonly saves: StoredRoom[] = [];
+  failAppend = false;
+  failCommit = false;
+  commits = 0;
+  closed = false;
+
+  constructor(options: { persistent?: boolean; rooms?: readonly StoredRoom[]; inner?: MemoryStore } = {}) {
+    this.persistent = options.persistent ?? false;
+    this.inner = options.inner ?? memoryStore();
+    for (const room of options.rooms ?? []) this.saved.set(room.key, room);
+  }
+
+  append(draft: Draft): StoredMessage {
+    if (this.failAppend) throw new StorageError('WRITE_FAILED', 'disk full (test)');
+    return this.inner.append(draft);
+  }
+
+  page(targets: readonly string[], query: StoreQuery): StoredMessage[] {
+    return this.inner.page(targets, query);
+  }
+
+  numOf(id: string): number | undefined {
+    return this.inner.numOf(id);
+  }
+
+  /** The inner store's, unless a test set `newest` (a database from a run whose clock was ahead). */
+  newest: number | undefined;
+
+  newestTime(): number {
+    return this.newest ?? this.inner.newestTime();
+  }
+
+  conversationsOf(name: string): string[] {
+    return this.inner.conversationsOf(name);
+  }
+
+  rooms(): StoredRoom[] {
+    return [...this.saved.values()];
+  }
+
+  saveRoom(room: StoredRoom): void {
+    this.saves.push(room);
+    this.saved.set(room.key, room);
+  }
+
+  commit(): void {
+    this.commits++;
+    if (this.failCommit) throw new StorageError('COMMIT_FAILED', 'the disk went away (test)');
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/**
+ * A hub with the server's defaults (lobby `#lobby`, MAXJOIN 50, REPLAY 20),
+ * a test clock, a fixed random source, direct delivery and history in memory.
+ */
 export function makeHub(options: Partial<HubOptions> = {}): Hub {
   return new Hub({
     nameLength: 24,
+    roomLength: 32,
+    topicLength: 300,
     clock: testClock(),
-    idPrefix: 'test',
     random: replay(0.5),
     scheduler: IMMEDIATE,
+    store: memoryStore(),
+    lobby: '#lobby',
+    maxJoins: 50,
+    maxRooms: 1000,
+    replay: 20,
     ...options,
   });
 }
 
-/** Registers a fresh fake user under `name` and clears what it received. */
+/**
+ * Registers a fresh fake user under `name` and, as HELLO does, joins it to
+ * the lobby if the hub has one ([SESSION-5]). What it received stays
+ * (`clear` drops it).
+ */
 export function online(hub: Hub, name: string): FakeUser {
   const user = fakeUser();
   hub.register(user.session, name);
+  if (hub.lobby !== undefined) hub.join(user.session, hub.lobby);
   return user;
 }
 
@@ -226,6 +324,7 @@ export function makeContext(hub: Hub = makeHub()): TestContext {
     disconnects,
     log: (line) => logs.push(line),
     logMessages: true,
+    historyPage: 500,
     disconnect(session, reason, text, lastLine) {
       disconnects.push({ session, reason, text, lastLine });
       if (session.state === SessionState.Gone) return;
@@ -240,4 +339,20 @@ export function msg(line: string): Message {
   const result = parseText(line);
   if (result.kind !== 'message') throw new Error(`not a message: ${JSON.stringify(line)}`);
   return result.message;
+}
+
+/** Runs `fn` and returns the ProtocolError it throws; fails the test if it throws nothing or something else. */
+export function protocolError(fn: () => unknown): ProtocolError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ProtocolError);
+    return error as ProtocolError;
+  }
+  throw new Error('expected a ProtocolError, nothing was thrown');
+}
+
+/** The parameters of a server line as a client reads them. */
+export function params(line: string): readonly string[] {
+  return msg(line).params;
 }

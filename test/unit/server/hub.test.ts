@@ -1,29 +1,20 @@
+/**
+ * Hub: who is online, names, presence and WHO. Rooms are in
+ * hub-rooms.test.ts, messages and history in hub-messages.test.ts. Every
+ * hub here has a lobby unless a test says otherwise, and `online()` joins
+ * it as HELLO does ([SESSION-5]).
+ */
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../../src/protocol/errors.ts';
 import { nameProblem } from '../../../src/protocol/names.ts';
-import { parseText } from '../../../src/protocol/parser.ts';
 import { SessionState } from '../../../src/server/session.ts';
-import { clear, fakeUser, makeHub, online, replay, testClock } from './fakes.ts';
+import { clear, fakeUser, makeHub, online, protocolError, replay, testClock } from './fakes.ts';
 
-/** Runs `fn` and returns the ProtocolError it throws. */
-function protocolError(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError, nothing was thrown');
-}
-
-function params(line: string): readonly string[] {
-  const result = parseText(line);
-  if (result.kind !== 'message') throw new Error(`not a message: ${line}`);
-  return result.message.params;
-}
+/** The names WHO lists, in its order. */
+const names = (list: ReadonlyArray<{ name: string }>) => list.map((u) => u.name);
 
 describe('Hub.register', () => {
-  it('registers under the requested name and announces JOIN to the others only [SESSION-5]', () => {
+  it('registers under the requested name and sends nothing by itself: the lobby join is HELLO\'s [SESSION-4] [SESSION-5]', () => {
     const hub = makeHub();
     const alice = online(hub, 'alice');
     clear(alice);
@@ -32,7 +23,8 @@ describe('Hub.register', () => {
     expect(bob.session.state).toBe(SessionState.Registered);
     expect(bob.session.name).toBe('Bob');
     expect(hub.online).toBe(2);
-    expect(alice.conn.take()).toEqual(['JOIN Bob']);
+    expect(bob.session.rooms.size).toBe(0);
+    expect(alice.conn.take()).toEqual([]);
     expect(bob.conn.take()).toEqual([]);
   });
 
@@ -43,7 +35,7 @@ describe('Hub.register', () => {
     expect(name).toBe('guest-5500');
     expect(name).toMatch(/^guest-\d+$/);
     expect(nameProblem(name, 24)).toBeUndefined();
-    expect(hub.who()).toEqual(['guest-5500']);
+    expect(names(hub.who())).toEqual(['guest-5500']);
   });
 
   it('draws guest numbers from the whole four-digit range', () => {
@@ -86,7 +78,7 @@ describe('Hub.register', () => {
         expect(user.session.state).toBe(SessionState.Greeting);
       }
     }
-    for (const name of hub.who()) expect(name.length).toBeLessThanOrEqual(10);
+    for (const name of names(hub.who())) expect(name.length).toBeLessThanOrEqual(10);
   });
 
   it('fails with BAD_NAME when NAMELEN is too short for any guest name', () => {
@@ -107,6 +99,7 @@ describe('Hub.register', () => {
     ['', 'empty'],
     ['1abc', 'starts with a digit'],
     ['-abc', 'starts with a dash'],
+    ['#abc', 'is a room name'],
     ['al ice', 'holds a space'],
     ['alice!', 'holds punctuation'],
     ['ålice', 'holds a non-ASCII letter'],
@@ -122,7 +115,7 @@ describe('Hub.register', () => {
     expect(error.code).toBe('BAD_NAME');
     expect(error.command).toBe('HELLO');
     expect(user.session.state).toBe(SessionState.Greeting);
-    expect(hub.who()).toEqual(['alice']);
+    expect(names(hub.who())).toEqual(['alice']);
     expect(alice.conn.take()).toEqual([]);
   });
 
@@ -148,23 +141,53 @@ describe('Hub.register', () => {
   it('shows a name in the case its owner chose [NAME-2]', () => {
     const hub = makeHub();
     online(hub, 'McAlice');
-    expect(hub.who()).toEqual(['McAlice']);
+    expect(names(hub.who())).toEqual(['McAlice']);
   });
 });
 
 describe('Hub.rename', () => {
-  it('renames and sends NICK <old> <new> to every registered client, the renamed one included [NAME-3]', () => {
+  it('sends NICK <old> <new> to the renamed client and everyone sharing a room with it, once each [NAME-3]', () => {
     const hub = makeHub();
     const alice = online(hub, 'alice');
     const bob = online(hub, 'bob');
-    const carol = fakeUser(); // connected, not registered
-    clear(alice, bob);
+    const carol = online(hub, 'carol');
+    const dave = online(hub, 'dave');
+    const stranger = fakeUser(); // connected, not registered [PRES-4]
+    // alice and bob share #lobby and #rust; carol shares only #lobby; dave shares nothing with alice.
+    hub.join(alice.session, '#rust');
+    hub.join(bob.session, '#rust');
+    hub.part(dave.session, '#lobby', '');
+    hub.join(dave.session, '#elsewhere');
+    clear(alice, bob, carol, dave);
     expect(hub.rename(alice.session, 'alicia')).toBe('alice');
     expect(alice.session.name).toBe('alicia');
     expect(alice.conn.take()).toEqual(['NICK alice alicia']);
     expect(bob.conn.take()).toEqual(['NICK alice alicia']);
-    expect(carol.conn.take()).toEqual([]);
-    expect(hub.who()).toEqual(['alicia', 'bob']);
+    expect(carol.conn.take()).toEqual(['NICK alice alicia']);
+    expect(dave.conn.take()).toEqual([]);
+    expect(stranger.conn.take()).toEqual([]);
+    expect(names(hub.who())).toEqual(['alicia', 'bob', 'carol', 'dave']);
+  });
+
+  it('tells only the renamed client when it shares no room with anyone [NAME-3]', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    const bob = online(hub, 'bob');
+    hub.part(alice.session, '#lobby', '');
+    clear(alice, bob);
+    hub.rename(alice.session, 'alicia');
+    expect(alice.conn.take()).toEqual(['NICK alice alicia']);
+    expect(bob.conn.take()).toEqual([]);
+  });
+
+  it('shows the new name in later lines about its rooms', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    const bob = online(hub, 'bob');
+    hub.rename(alice.session, 'alicia');
+    clear(alice, bob);
+    hub.part(alice.session, '#lobby', 'bye');
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alicia part bye']);
   });
 
   it('frees the old name at once and takes the new one [NAME-2]', () => {
@@ -183,7 +206,7 @@ describe('Hub.rename', () => {
     expect(hub.rename(alice.session, 'Alice')).toBe('alice');
     expect(alice.conn.take()).toEqual(['NICK alice Alice']);
     expect(bob.conn.take()).toEqual(['NICK alice Alice']);
-    expect(hub.who()).toEqual(['Alice', 'bob']);
+    expect(names(hub.who())).toEqual(['Alice', 'bob']);
     expect(hub.online).toBe(2);
   });
 
@@ -195,7 +218,7 @@ describe('Hub.rename', () => {
     expect(hub.rename(alice.session, 'alice')).toBeUndefined();
     expect(alice.conn.take()).toEqual([]);
     expect(bob.conn.take()).toEqual([]);
-    expect(hub.who()).toEqual(['alice', 'bob']);
+    expect(names(hub.who())).toEqual(['alice', 'bob']);
   });
 
   it.each(['Bob', 'BOB', 'bob'])('rejects %j with NAME_IN_USE NICK while bob is online and changes nothing [NAME-3]', (name) => {
@@ -207,12 +230,12 @@ describe('Hub.rename', () => {
     expect(error.code).toBe('NAME_IN_USE');
     expect(error.command).toBe('NICK');
     expect(alice.session.name).toBe('alice');
-    expect(hub.who()).toEqual(['alice', 'bob']);
+    expect(names(hub.who())).toEqual(['alice', 'bob']);
     expect(alice.conn.take()).toEqual([]);
     expect(bob.conn.take()).toEqual([]);
   });
 
-  it.each(['9lives', 'you', 'YOU', 'x'.repeat(25), 'a b', ''])(
+  it.each(['9lives', 'you', 'YOU', 'x'.repeat(25), 'a b', '', '#room'])(
     'rejects %j with BAD_NAME NICK and changes nothing [NAME-3]',
     (name) => {
       const hub = makeHub();
@@ -222,105 +245,27 @@ describe('Hub.rename', () => {
       expect(error.code).toBe('BAD_NAME');
       expect(error.command).toBe('NICK');
       expect(alice.session.name).toBe('alice');
-      expect(hub.who()).toEqual(['alice']);
+      expect(names(hub.who())).toEqual(['alice']);
       expect(alice.conn.take()).toEqual([]);
     },
   );
 });
 
-describe('Hub.say', () => {
-  it('sends MSG to every other registered client and ECHO with the same id, seq and time to the sender [MSG-2] [MSG-3]', () => {
-    const clock = testClock(1_000_000);
-    const hub = makeHub({ clock, idPrefix: 'px' });
+describe('Hub.remove', () => {
+  it('takes a registered session offline and sends LEAVE <room> <name> <reason> to the other members of each of its rooms [PRES-1]', () => {
+    const hub = makeHub();
     const alice = online(hub, 'alice');
     const bob = online(hub, 'bob');
     const carol = online(hub, 'carol');
-    const stranger = fakeUser(); // not registered [PRES-4]
-    clear(alice, bob, carol);
-
-    const message = hub.say(alice.session, 'hi everyone');
-    expect(message).toEqual({ id: 'px-1', seq: 1, time: 1_000_000, from: 'alice', text: 'hi everyone' });
-
-    const [echo, ...moreEcho] = alice.conn.take();
-    expect(moreEcho).toEqual([]);
-    expect(echo).toBe('ECHO px-1 1 1000000 alice :hi everyone');
-    for (const other of [bob, carol]) {
-      expect(other.conn.take()).toEqual(['MSG px-1 1 1000000 alice :hi everyone']);
-    }
-    expect(stranger.conn.take()).toEqual([]);
-  });
-
-  it.each([
-    ['plain', 'hello'],
-    ['leading colon', ':colon first'],
-    ['spaces kept exactly', '  two  leading, trailing  '],
-    ['only spaces', '   '],
-    ['multi-byte UTF-8', 'héllo wörld ✓ 𝄞'],
-    ['a tab', 'a\tb'],
-  ])('relays the text byte for byte (%s) [MSG-2]', (_label, text) => {
-    const hub = makeHub();
-    const alice = online(hub, 'alice');
-    const bob = online(hub, 'bob');
-    clear(alice, bob);
-    hub.say(alice.session, text);
-    const [mine] = alice.conn.take();
-    const [theirs] = bob.conn.take();
-    expect(params(mine!)[4]).toBe(text);
-    expect(params(theirs!)[4]).toBe(text);
-    expect(Buffer.from(params(theirs!)[4]!)).toEqual(Buffer.from(text));
-  });
-
-  it('stamps seq strictly increasing by one across all senders, ids unique, time from the clock [MSG-4] [MSG-5] [MSG-6]', () => {
-    const clock = testClock(5);
-    const hub = makeHub({ clock });
-    const alice = online(hub, 'alice');
-    const bob = online(hub, 'bob');
-    const seen: { id: string; seq: number; time: number }[] = [];
-    for (let i = 0; i < 50; i++) {
-      clock.now += i % 3; // time may stand still; seq may not
-      seen.push(hub.say(i % 2 === 0 ? alice.session : bob.session, `m${i}`));
-    }
-    expect(seen.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(new Set(seen.map((m) => m.id)).size).toBe(50);
-    for (const { id } of seen) expect(id).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
-    expect(seen[49]!.time).toBe(clock.now);
-    // Every receiver sees them in seq order [MSG-7].
-    const seqs = (lines: string[]) => lines.map((l) => Number(params(l)[1]));
-    const a = seqs(alice.conn.take().filter((l) => /^(MSG|ECHO) /.test(l)));
-    const b = seqs(bob.conn.take().filter((l) => /^(MSG|ECHO) /.test(l)));
-    expect(a).toEqual(seen.map((m) => m.seq));
-    expect(b).toEqual(seen.map((m) => m.seq));
-  });
-
-  it('uses the sender\'s current name after a rename', () => {
-    const hub = makeHub();
-    const alice = online(hub, 'alice');
-    const bob = online(hub, 'bob');
-    hub.rename(alice.session, 'Alicia');
-    clear(alice, bob);
-    hub.say(alice.session, 'x');
-    expect(params(bob.conn.take()[0]!)[3]).toBe('Alicia');
-  });
-
-  it('sends ECHO alone when nobody else is online [MSG-3]', () => {
-    const hub = makeHub();
-    const alice = online(hub, 'alice');
-    clear(alice);
-    hub.say(alice.session, 'anyone?');
-    expect(alice.conn.take()).toHaveLength(1);
-  });
-});
-
-describe('Hub.remove', () => {
-  it('takes a registered session offline and sends LEAVE to the others only [PRES-1]', () => {
-    const hub = makeHub();
-    const alice = online(hub, 'alice');
-    const bob = online(hub, 'bob');
     const stranger = fakeUser();
-    clear(alice, bob);
+    hub.join(alice.session, '#rust');
+    hub.join(carol.session, '#rust');
+    clear(alice, bob, carol);
     expect(hub.remove(alice.session, 'quit', 'see you')).toBe(true);
     expect(alice.session.state).toBe(SessionState.Gone);
-    expect(bob.conn.take()).toEqual(['LEAVE alice quit :see you']);
+    expect(alice.session.rooms.size).toBe(0);
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alice quit :see you']);
+    expect(carol.conn.take()).toEqual(['LEAVE #lobby alice quit :see you', 'LEAVE #rust alice quit :see you']);
     expect(alice.conn.take()).toEqual([]);
     expect(stranger.conn.take()).toEqual([]);
   });
@@ -331,7 +276,7 @@ describe('Hub.remove', () => {
     const bob = online(hub, 'bob');
     clear(bob);
     hub.remove(alice.session, 'quit', '');
-    expect(bob.conn.take()).toEqual(['LEAVE alice quit']);
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alice quit']);
   });
 
   it.each(['lost', 'timeout', 'error', 'shutdown'] as const)('announces reason %s [PRES-1]', (reason) => {
@@ -340,17 +285,41 @@ describe('Hub.remove', () => {
     const bob = online(hub, 'bob');
     clear(bob);
     hub.remove(alice.session, reason, 'the reason');
-    expect(bob.conn.take()).toEqual([`LEAVE Alice ${reason} :the reason`]);
+    expect(bob.conn.take()).toEqual([`LEAVE #lobby Alice ${reason} :the reason`]);
   });
 
-  it('removes from WHO and frees the name at once [PRES-2]', () => {
+  it('announces nothing for a client in no room, yet takes it offline [PRES-1] [ROOM-4]', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    const bob = online(hub, 'bob');
+    hub.part(alice.session, '#lobby', '');
+    clear(bob);
+    expect(hub.remove(alice.session, 'lost', 'Connection closed')).toBe(true);
+    expect(bob.conn.take()).toEqual([]);
+    expect(names(hub.who())).toEqual(['bob']);
+  });
+
+  it('removes from WHO and from its rooms, and frees the name at once [PRES-2]', () => {
     const hub = makeHub();
     const alice = online(hub, 'Alice');
-    online(hub, 'bob');
+    const bob = online(hub, 'bob');
+    hub.join(alice.session, '#rust');
+    hub.join(bob.session, '#rust');
     hub.remove(alice.session, 'lost', 'Connection closed');
-    expect(hub.who()).toEqual(['bob']);
+    expect(names(hub.who())).toEqual(['bob']);
+    expect(names(hub.who('#rust'))).toEqual(['bob']);
+    expect(names(hub.who('#lobby'))).toEqual(['bob']);
+    expect(hub.rooms().find((r) => r.name === '#rust')?.members).toBe(1);
     expect(hub.online).toBe(1);
     expect(hub.register(fakeUser().session, 'alice')).toBe('alice');
+  });
+
+  it('lets a room it was alone in disappear [ROOM-6]', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    hub.join(alice.session, '#solo');
+    hub.remove(alice.session, 'quit', '');
+    expect(hub.rooms().map((r) => r.name)).toEqual(['#lobby']);
   });
 
   it('does not announce a session that never registered, and marks it gone [PRES-4]', () => {
@@ -371,7 +340,7 @@ describe('Hub.remove', () => {
     clear(bob);
     expect(hub.remove(alice.session, 'quit', '')).toBe(true);
     expect(hub.remove(alice.session, 'lost', '')).toBe(false);
-    expect(bob.conn.take()).toEqual(['LEAVE alice quit']);
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alice quit']);
   });
 
   it('does not remove another user who took the name after a rename', () => {
@@ -380,7 +349,7 @@ describe('Hub.remove', () => {
     hub.rename(alice.session, 'alicia');
     const other = online(hub, 'alice');
     hub.remove(alice.session, 'quit', '');
-    expect(hub.who()).toEqual(['alice']);
+    expect(names(hub.who())).toEqual(['alice']);
     expect(other.session.state).toBe(SessionState.Registered);
   });
 });
@@ -389,12 +358,15 @@ describe('Hub.removeAll', () => {
   it('takes everyone offline without a LEAVE [SHUT-2]', () => {
     const hub = makeHub();
     const users = ['alice', 'bob', 'carol'].map((n) => online(hub, n));
+    hub.join(users[0]!.session, '#rust');
+    hub.join(users[1]!.session, '#rust');
     clear(...users);
     hub.removeAll();
     expect(hub.online).toBe(0);
     expect(hub.who()).toEqual([]);
     for (const user of users) {
       expect(user.session.state).toBe(SessionState.Gone);
+      expect(user.session.rooms.size).toBe(0);
       expect(user.conn.take()).toEqual([]);
     }
   });
@@ -405,7 +377,70 @@ describe('Hub.who', () => {
     const hub = makeHub();
     for (const name of ['dave', 'Carol', 'bob', 'Alice', 'eve', 'Bobby']) online(hub, name);
     fakeUser(); // connected, not registered [PRES-4]
-    expect(hub.who()).toEqual(['Alice', 'bob', 'Bobby', 'Carol', 'dave', 'eve']);
+    expect(names(hub.who())).toEqual(['Alice', 'bob', 'Bobby', 'Carol', 'dave', 'eve']);
+  });
+
+  it('lists everyone online, in a room or not, and with a room only its members [PRES-3]', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    const bob = online(hub, 'bob');
+    online(hub, 'carol');
+    hub.part(bob.session, '#lobby', '');
+    hub.join(alice.session, '#rust');
+    hub.join(bob.session, '#Rust');
+    expect(names(hub.who())).toEqual(['alice', 'bob', 'carol']);
+    expect(names(hub.who('#lobby'))).toEqual(['alice', 'carol']);
+    expect(names(hub.who('#RUST'))).toEqual(['alice', 'bob']);
+  });
+
+  it('answers NO_SUCH_ROOM WHO for a room that does not exist, BAD_ROOM WHO for a bad name [PRES-3] [ROOM-1]', () => {
+    const hub = makeHub();
+    online(hub, 'alice');
+    expect(protocolError(() => hub.who('#nowhere'))).toMatchObject({ code: 'NO_SUCH_ROOM', command: 'WHO' });
+    expect(protocolError(() => hub.who('#no way'))).toMatchObject({ code: 'BAD_ROOM', command: 'WHO' });
+    expect(protocolError(() => hub.who('lobby'))).toMatchObject({ code: 'BAD_ROOM', command: 'WHO' });
+  });
+
+  it('reports whole seconds since each client last sent SAY or ME, or registered [PRES-3]', () => {
+    const clock = testClock(1_000_000);
+    const hub = makeHub({ clock });
+    const alice = online(hub, 'alice');
+    clock.now += 1_500;
+    const bob = online(hub, 'bob');
+    clock.now += 2_999;
+    expect(hub.who()).toEqual([
+      { name: 'alice', idle: 4 },
+      { name: 'bob', idle: 2 },
+    ]);
+    hub.say(alice.session, undefined, 'say', 'hello', 'SAY');
+    clock.now += 1_000;
+    hub.say(bob.session, undefined, 'me', 'waves', 'ME');
+    clock.now += 61_000;
+    expect(hub.who()).toEqual([
+      { name: 'alice', idle: 62 },
+      { name: 'bob', idle: 61 },
+    ]);
+  });
+
+  it('does not count a rejected message, nor other commands, as speaking [PRES-3]', () => {
+    const clock = testClock(1_000_000);
+    const hub = makeHub({ clock });
+    const alice = online(hub, 'alice');
+    clock.now += 10_000;
+    protocolError(() => hub.say(alice.session, '#nowhere', 'say', 'x', 'SAY'));
+    protocolError(() => hub.say(alice.session, 'nobody', 'say', 'x', 'SAY'));
+    hub.join(alice.session, '#rust');
+    hub.topic(alice.session, '#rust', 'a topic');
+    hub.rename(alice.session, 'alicia');
+    expect(hub.who()).toEqual([{ name: 'alicia', idle: 10 }]);
+  });
+
+  it('never reports a negative idle time when the clock steps back', () => {
+    const clock = testClock(1_000_000);
+    const hub = makeHub({ clock });
+    online(hub, 'alice');
+    clock.now -= 60_000;
+    expect(hub.who()).toEqual([{ name: 'alice', idle: 0 }]);
   });
 
   it('follows renames in the order [PRES-3]', () => {
@@ -413,27 +448,10 @@ describe('Hub.who', () => {
     const zed = online(hub, 'zed');
     online(hub, 'Mike');
     hub.rename(zed.session, 'Abe');
-    expect(hub.who()).toEqual(['Abe', 'Mike']);
+    expect(names(hub.who())).toEqual(['Abe', 'Mike']);
   });
 
   it('is empty when nobody is online', () => {
     expect(makeHub().who()).toEqual([]);
-  });
-});
-
-describe('Hub.broadcast', () => {
-  it('sends one line to every registered session except the one named', () => {
-    const hub = makeHub();
-    const alice = online(hub, 'alice');
-    const bob = online(hub, 'bob');
-    const stranger = fakeUser();
-    clear(alice, bob);
-    hub.broadcast('PING x\n', alice.session);
-    expect(alice.conn.take()).toEqual([]);
-    expect(bob.conn.take()).toEqual(['PING x']);
-    hub.broadcast('PING y\n');
-    expect(alice.conn.take()).toEqual(['PING y']);
-    expect(bob.conn.take()).toEqual(['PING y']);
-    expect(stranger.conn.take()).toEqual([]);
   });
 });
