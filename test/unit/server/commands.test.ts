@@ -3,7 +3,7 @@ import { ERRORS, ProtocolError, type ErrorCode } from '../../../src/protocol/err
 import { parseText } from '../../../src/protocol/parser.ts';
 import { COMMANDS, dispatch, replyError } from '../../../src/server/commands.ts';
 import { SessionState } from '../../../src/server/session.ts';
-import { clear, fakeUser, makeContext, makeHub, msg, online, type FakeUser, type TestContext } from './fakes.ts';
+import { TestStore, clear, fakeUser, makeContext, makeHub, msg, online, type FakeUser, type TestContext } from './fakes.ts';
 
 /** Dispatches each line for `user`, as the server does after parsing. */
 function run(ctx: TestContext, user: FakeUser, ...lines: string[]): string[] {
@@ -19,6 +19,9 @@ function err(line: string | undefined): { code: string; command: string; text: s
   expect(result.message.params).toHaveLength(3);
   return { code, command, text };
 }
+
+/** The names WHO lists, in order. */
+const names = (ctx: TestContext) => ctx.hub.who().map((u) => u.name);
 
 function setup() {
   const ctx = makeContext(makeHub());
@@ -50,13 +53,20 @@ describe('the order of checks [LINE-7]', () => {
 });
 
 describe('the command table', () => {
-  it('takes the parameter counts of SPEC §11', () => {
+  it('takes the parameter counts of SPEC §14', () => {
     const counts = Object.fromEntries(Object.entries(COMMANDS).map(([k, v]) => [k, [v.min, v.max, v.needs]]));
     expect(counts).toEqual({
       HELLO: [1, 2, 'greeting'],
       NICK: [1, 1, 'registered'],
-      SAY: [1, 1, 'registered'],
-      WHO: [0, 0, 'registered'],
+      SAY: [1, 2, 'registered'],
+      ME: [1, 2, 'registered'],
+      JOIN: [1, 1, 'registered'],
+      PART: [1, 2, 'registered'],
+      ROOMS: [0, 0, 'registered'],
+      TOPIC: [1, 2, 'registered'],
+      WHO: [0, 1, 'registered'],
+      // <target> and LATEST <limit> up to BETWEEN <ref> <ref> <limit>.
+      HISTORY: [3, 5, 'registered'],
       PING: [1, 1, 'any'],
       PONG: [1, 1, 'any'],
       QUIT: [0, 1, 'any'],
@@ -65,7 +75,7 @@ describe('the command table', () => {
 });
 
 describe('dispatch: unknown commands', () => {
-  it.each(['FOO', 'JOIN', 'MSG', 'ECHO', 'WELCOME', 'LEAVE'])(
+  it.each(['FOO', 'MSG', 'ECHO', 'HIST', 'ENDHIST', 'WELCOME', 'LEAVE', 'ROOM', 'USER', 'PRIVMSG'])(
     'answers %s with ERR UNKNOWN_COMMAND and keeps the connection [LINE-5]',
     (command) => {
       const { ctx, user } = setup();
@@ -79,10 +89,17 @@ describe('dispatch: unknown commands', () => {
 
   it('matches command words without regard to case [LINE-1]', () => {
     const { ctx, user } = setup();
-    expect(run(ctx, user, 'ping abc', 'Ping def', 'hello 1 alice')).toEqual([
+    expect(run(ctx, user, 'ping abc', 'Ping def', 'hello 1 alice', 'sAy :hi', 'jOiN #x')).toEqual([
       'PONG abc',
       'PONG def',
       expect.stringMatching(/^WELCOME alice /),
+      'JOIN #lobby alice',
+      'ROOM #lobby 1 :',
+      'ENDHIST #lobby 0',
+      expect.stringMatching(/^ECHO .* alice #lobby say hi$/),
+      'JOIN #x alice',
+      'ROOM #x 1 :',
+      'ENDHIST #x 0',
     ]);
   });
 });
@@ -92,8 +109,21 @@ describe('dispatch: parameter counts [LINE-6]', () => {
     ['NICK', 'NICK'],
     ['NICK a b', 'NICK'],
     ['SAY', 'SAY'],
-    ['SAY two words', 'SAY'],
-    ['WHO now', 'WHO'],
+    ['SAY #lobby two words', 'SAY'],
+    ['ME', 'ME'],
+    ['ME #lobby two words', 'ME'],
+    ['JOIN', 'JOIN'],
+    ['JOIN #a #b', 'JOIN'],
+    ['PART', 'PART'],
+    ['PART #lobby two words', 'PART'],
+    ['ROOMS now', 'ROOMS'],
+    ['TOPIC', 'TOPIC'],
+    ['TOPIC #lobby two words', 'TOPIC'],
+    ['WHO #lobby now', 'WHO'],
+    ['HISTORY', 'HISTORY'],
+    ['HISTORY #lobby', 'HISTORY'],
+    ['HISTORY #lobby LATEST', 'HISTORY'],
+    ['HISTORY #lobby BETWEEN id=a id=b 5 6', 'HISTORY'],
     ['PING', 'PING'],
     ['PING a b', 'PING'],
     ['PONG', 'PONG'],
@@ -105,14 +135,15 @@ describe('dispatch: parameter counts [LINE-6]', () => {
     expect(rest).toEqual([]);
     expect(err(reply)).toMatchObject({ code: 'BAD_PARAMS', command });
     expect(bob.conn.take()).toEqual([]);
-    expect(ctx.hub.who()).toEqual(['alice', 'bob']);
+    expect(names(ctx)).toEqual(['alice', 'bob']);
+    expect(ctx.hub.rooms().map((r) => [r.name, r.members])).toEqual([['#lobby', 2]]);
     expect(alice.conn.isClosed).toBe(false);
     expect(ctx.disconnects).toEqual([]);
   });
 
   it('hints at the trailing parameter when a text was sent without a colon', () => {
     const { ctx, alice } = two();
-    expect(err(run(ctx, alice, 'SAY hello world')[0]).text).toContain(':');
+    expect(err(run(ctx, alice, 'SAY #lobby hello world')[0]).text).toContain(':');
   });
 
   it.each(['HELLO', 'HELLO 1 alice extra'])('answers %j before registration with ERR BAD_PARAMS HELLO [LINE-6]', (line) => {
@@ -128,7 +159,9 @@ describe('dispatch: parameter counts [LINE-6]', () => {
 });
 
 describe('dispatch: the greeting state [SESSION-7]', () => {
-  it.each(['NICK bob', 'SAY :hello', 'WHO'])('answers %j with ERR NOT_REGISTERED before HELLO [SESSION-7]', (line) => {
+  it.each(['NICK bob', 'SAY :hello', 'SAY bob :hi', 'ME :waves', 'JOIN #lobby', 'PART #lobby', 'ROOMS', 'TOPIC #lobby', 'WHO', 'WHO #lobby', 'HISTORY * LATEST 5'])(
+    'answers %j with ERR NOT_REGISTERED before HELLO [SESSION-7]',
+    (line) => {
     const { ctx, user } = setup();
     const bystander = online(ctx.hub, 'bystander');
     clear(bystander);
@@ -137,8 +170,10 @@ describe('dispatch: the greeting state [SESSION-7]', () => {
     expect(err(reply)).toMatchObject({ code: 'NOT_REGISTERED', command: line.split(' ')[0] });
     expect(user.session.state).toBe(SessionState.Greeting);
     expect(user.conn.isClosed).toBe(false);
+    expect(user.session.rooms.size).toBe(0);
     expect(bystander.conn.take()).toEqual([]);
-  });
+  },
+  );
 
   it('accepts PING before HELLO and answers PONG with the same token [SESSION-7] [PING-1]', () => {
     const { ctx, user } = setup();
@@ -163,31 +198,53 @@ describe('dispatch: the greeting state [SESSION-7]', () => {
 
   it('accepts HELLO before registration', () => {
     const { ctx, user } = setup();
-    expect(run(ctx, user, 'HELLO 1 alice')).toHaveLength(1);
+    expect(run(ctx, user, 'HELLO 1 alice').map((l) => msg(l).command)).toEqual(['WELCOME', 'JOIN', 'ROOM', 'ENDHIST']);
     expect(user.session.state).toBe(SessionState.Registered);
   });
 });
 
 describe('dispatch: HELLO', () => {
-  it('registers and answers WELCOME <name>, then JOIN reaches the others [SESSION-5]', () => {
+  it('answers WELCOME <name>, then joins the lobby before the next line: JOIN, ROOM and the replay; the members see JOIN [SESSION-5] [ROOM-2]', () => {
     const { ctx, alice, bob } = two();
+    run(ctx, alice, 'SAY :before carol');
+    clear(alice, bob);
     const carol = fakeUser();
     const [welcome, ...rest] = run(ctx, carol, 'HELLO 1 Carol');
-    expect(rest).toEqual([]);
     const parsed = msg(welcome!);
     expect(parsed.command).toBe('WELCOME');
     expect(parsed.params[0]).toBe('Carol');
     expect(parsed.params).toHaveLength(2);
-    expect(alice.conn.take()).toEqual(['JOIN Carol']);
-    expect(bob.conn.take()).toEqual(['JOIN Carol']);
+    expect(rest).toEqual(['JOIN #lobby Carol', 'ROOM #lobby 3 :', expect.stringMatching(/^HIST \S+ 1 \d+ alice #lobby say :before carol$/), 'ENDHIST #lobby 1']);
+    expect(alice.conn.take()).toEqual(['JOIN #lobby Carol']);
+    expect(bob.conn.take()).toEqual(['JOIN #lobby Carol']);
     expect(ctx.logs.some((l) => l.includes('Carol'))).toBe(true);
+  });
+
+  it('sends WELCOME as its own chunk, before the lobby join [SESSION-5]', () => {
+    const { ctx, user } = setup();
+    run(ctx, user, 'HELLO 1 alice');
+    expect(user.conn.chunks).toEqual([expect.stringMatching(/^WELCOME alice :[^\n]*\n$/), 'JOIN #lobby alice\nROOM #lobby 1 :\nENDHIST #lobby 0\n']);
+  });
+
+  it('answers WELCOME alone on a server without a lobby [SESSION-5]', () => {
+    const ctx = makeContext(makeHub({ lobby: undefined }));
+    const user = fakeUser();
+    expect(run(ctx, user, 'HELLO 1 alice').map((l) => msg(l).command)).toEqual(['WELCOME']);
+    expect(user.session.rooms.size).toBe(0);
+  });
+
+  it('counts the others online in the WELCOME text', () => {
+    const { ctx } = two();
+    expect(msg(run(ctx, fakeUser(), 'HELLO 1 carol')[0]!).params[1]).toContain('2 other users');
+    expect(msg(run(makeContext(), fakeUser(), 'HELLO 1 carol')[0]!).params[1]).toContain('0 other users');
   });
 
   it('registers a guest when no name is given [SESSION-4]', () => {
     const { ctx, user } = setup();
-    const [welcome] = run(ctx, user, 'HELLO 1');
+    const [welcome, join] = run(ctx, user, 'HELLO 1');
     expect(msg(welcome!).params[0]).toMatch(/^guest-\d+$/);
-    expect(ctx.hub.who()).toEqual([user.session.name]);
+    expect(msg(join!).params).toEqual(['#lobby', user.session.name]);
+    expect(names(ctx)).toEqual([user.session.name]);
   });
 
   it('answers an unsupported version with ERR UNSUPPORTED_VERSION HELLO and stays in the greeting state [SESSION-3]', () => {
@@ -212,7 +269,8 @@ describe('dispatch: HELLO', () => {
       expect(err(reply)).toMatchObject({ code: 'ALREADY_REGISTERED', command: 'HELLO' });
     }
     expect(alice.session.name).toBe('alice');
-    expect(ctx.hub.who()).toEqual(['alice', 'bob']);
+    expect(names(ctx)).toEqual(['alice', 'bob']);
+    expect(alice.session.rooms.size).toBe(1);
     expect(bob.conn.take()).toEqual([]);
   });
 
@@ -234,7 +292,7 @@ describe('dispatch: HELLO', () => {
 });
 
 describe('dispatch: NICK', () => {
-  it('sends NICK <old> <new> to everyone, the renamed one included [NAME-3]', () => {
+  it('sends NICK <old> <new> to the renamed one and everyone sharing a room with it [NAME-3]', () => {
     const { ctx, alice, bob } = two();
     expect(run(ctx, alice, 'NICK alicia')).toEqual(['NICK alice alicia']);
     expect(bob.conn.take()).toEqual(['NICK alice alicia']);
@@ -264,7 +322,7 @@ describe('dispatch: NICK', () => {
 });
 
 describe('dispatch: SAY', () => {
-  it('sends ECHO to the sender and MSG to the others with the same id, seq and time [MSG-2] [MSG-3]', () => {
+  it('sends ECHO to the sender and MSG to the others with the same parameters, to the lobby without a target [MSG-1] [MSG-2] [MSG-3]', () => {
     const { ctx, alice, bob } = two();
     const [echo, ...rest] = run(ctx, alice, 'SAY :hello there ');
     expect(rest).toEqual([]);
@@ -275,13 +333,70 @@ describe('dispatch: SAY', () => {
     expect(e.command).toBe('ECHO');
     expect(m.command).toBe('MSG');
     expect(e.params).toEqual(m.params);
-    expect(e.params[3]).toBe('alice');
-    expect(e.params[4]).toBe('hello there ');
+    expect(e.params.slice(3)).toEqual(['alice', '#lobby', 'say', 'hello there ']);
+  });
+
+  it('reads one parameter as the text, two as target and text [MSG-1] [LINE-3]', () => {
+    const { ctx, alice, bob } = two();
+    run(ctx, bob, 'JOIN #rust');
+    clear(bob);
+    // "SAY #rust" says "#rust" in the lobby.
+    expect(msg(run(ctx, alice, 'SAY #rust')[0]!).params.slice(4)).toEqual(['#lobby', 'say', '#rust']);
+    expect(msg(run(ctx, alice, 'SAY #lobby :#rust')[0]!).params.slice(4)).toEqual(['#lobby', 'say', '#rust']);
+    expect(msg(run(ctx, alice, 'SAY bob psst')[0]!).params.slice(3)).toEqual(['alice', 'bob', 'say', 'psst']);
+    expect(bob.conn.take().map((l) => msg(l).params.slice(4))).toEqual([
+      ['#lobby', 'say', '#rust'],
+      ['#lobby', 'say', '#rust'],
+      ['bob', 'say', 'psst'],
+    ]);
+  });
+
+  it('answers NOT_IN_ROOM, NO_SUCH_ROOM, BAD_ROOM and NO_SUCH_USER with the command word, and relays nothing [MSG-1]', () => {
+    const { ctx, alice, bob } = two();
+    run(ctx, bob, 'JOIN #rust');
+    clear(bob);
+    expect(run(ctx, alice, 'SAY #rust :x', 'SAY #nowhere :x', 'SAY #bad.name :x', 'SAY nobody :x', 'ME #rust :x').map(err)).toEqual([
+      expect.objectContaining({ code: 'NOT_IN_ROOM', command: 'SAY' }),
+      expect.objectContaining({ code: 'NO_SUCH_ROOM', command: 'SAY' }),
+      expect.objectContaining({ code: 'BAD_ROOM', command: 'SAY' }),
+      expect.objectContaining({ code: 'NO_SUCH_USER', command: 'SAY' }),
+      expect.objectContaining({ code: 'NOT_IN_ROOM', command: 'ME' }),
+    ]);
+    expect(bob.conn.take()).toEqual([]);
+  });
+
+  it('answers STORAGE_FAILED SAY when the store cannot keep the message, and relays nothing [STORE-3]', () => {
+    const store = new TestStore();
+    const ctx = makeContext(makeHub({ store }));
+    const alice = online(ctx.hub, 'alice');
+    const bob = online(ctx.hub, 'bob');
+    clear(alice, bob);
+    store.failAppend = true;
+    expect(run(ctx, alice, 'SAY :lost', 'ME :lost too', 'SAY bob :lost').map(err)).toEqual([
+      expect.objectContaining({ code: 'STORAGE_FAILED', command: 'SAY' }),
+      expect.objectContaining({ code: 'STORAGE_FAILED', command: 'ME' }),
+      expect.objectContaining({ code: 'STORAGE_FAILED', command: 'SAY' }),
+    ]);
+    expect(bob.conn.take()).toEqual([]);
+    expect(alice.conn.isClosed).toBe(false);
+    expect(ctx.logs.some((l) => l.includes('lost'))).toBe(false);
+  });
+
+  it('logs each message with its id, sender, target and text; with logMessages off, none of it', () => {
+    const { ctx, alice } = two();
+    const [echo] = run(ctx, alice, 'SAY :a secret');
+    expect(ctx.logs).toContain(`Message ${msg(echo!).params[0]} from alice to #lobby: a secret`);
+    const quiet = makeContext();
+    const q = online(quiet.hub, 'q');
+    run({ ...quiet, logMessages: false }, q, 'SAY :a secret', 'SAY q :another');
+    expect(quiet.logs.some((l) => l.includes('secret') || l.includes('another'))).toBe(false);
   });
 
   it('answers an empty text with ERR BAD_PARAMS SAY and relays nothing [MSG-1]', () => {
     const { ctx, alice, bob } = two();
     expect(err(run(ctx, alice, 'SAY :')[0])).toMatchObject({ code: 'BAD_PARAMS', command: 'SAY' });
+    expect(err(run(ctx, alice, 'SAY bob :')[0])).toMatchObject({ code: 'BAD_PARAMS', command: 'SAY' });
+    expect(err(run(ctx, alice, 'ME #lobby :')[0])).toMatchObject({ code: 'BAD_PARAMS', command: 'ME' });
     expect(bob.conn.take()).toEqual([]);
     // The rejected line used no seq: the next message is still 1.
     expect(msg(run(ctx, alice, 'SAY x')[0]!).params[1]).toBe('1');
@@ -295,21 +410,151 @@ describe('dispatch: SAY', () => {
   });
 });
 
+describe('dispatch: ME [MSG-9]', () => {
+  it('sends kind me, to the lobby or a target, exactly like SAY', () => {
+    const { ctx, alice, bob } = two();
+    expect(run(ctx, alice, 'ME :waves', 'ME bob :nods').map((l) => msg(l).params.slice(3))).toEqual([
+      ['alice', '#lobby', 'me', 'waves'],
+      ['alice', 'bob', 'me', 'nods'],
+    ]);
+    expect(bob.conn.take().map((l) => msg(l).command)).toEqual(['MSG', 'MSG']);
+  });
+});
+
 describe('dispatch: WHO', () => {
-  it('answers USER per registered client ordered without regard to case, then ENDWHO <count> [PRES-3]', () => {
+  it('answers USER <name> <idle> per registered client ordered without regard to case, then ENDWHO <count> [PRES-3]', () => {
     const { ctx, alice } = two();
     online(ctx.hub, 'Zoe');
     online(ctx.hub, 'Bea');
     fakeUser(); // not registered [PRES-4]
     clear(alice);
-    expect(run(ctx, alice, 'WHO')).toEqual(['USER alice', 'USER Bea', 'USER bob', 'USER Zoe', 'ENDWHO 4']);
+    expect(run(ctx, alice, 'WHO')).toEqual(['USER alice 0', 'USER Bea 0', 'USER bob 0', 'USER Zoe 0', 'ENDWHO 4']);
+  });
+
+  it('with a room, lists its members only; NO_SUCH_ROOM WHO when there is none [PRES-3]', () => {
+    const { ctx, alice, bob } = two();
+    run(ctx, bob, 'JOIN #rust');
+    expect(run(ctx, alice, 'WHO #RUST', 'WHO #lobby', 'WHO #nowhere')).toEqual([
+      'USER bob 0',
+      'ENDWHO 1',
+      'USER alice 0',
+      'USER bob 0',
+      'ENDWHO 2',
+      expect.stringMatching(/^ERR NO_SUCH_ROOM WHO :/),
+    ]);
   });
 
   it('sends the whole answer as one chunk of whole lines', () => {
     const { ctx, alice } = two();
     alice.conn.chunks.length = 0;
     run(ctx, alice, 'WHO');
-    expect(alice.conn.chunks).toEqual(['USER alice\nUSER bob\nENDWHO 2\n']);
+    expect(alice.conn.chunks).toEqual(['USER alice 0\nUSER bob 0\nENDWHO 2\n']);
+  });
+});
+
+describe('dispatch: JOIN, PART, ROOMS and TOPIC', () => {
+  it('JOIN answers JOIN, ROOM and the replay; ALREADY_IN_ROOM and BAD_ROOM carry the command word [ROOM-3]', () => {
+    const { ctx, alice, bob } = two();
+    expect(run(ctx, alice, 'JOIN #rust')).toEqual(['JOIN #rust alice', 'ROOM #rust 1 :', 'ENDHIST #rust 0']);
+    expect(run(ctx, alice, 'JOIN #RUST', 'JOIN rust').map(err)).toEqual([
+      expect.objectContaining({ code: 'ALREADY_IN_ROOM', command: 'JOIN' }),
+      expect.objectContaining({ code: 'BAD_ROOM', command: 'JOIN' }),
+    ]);
+    expect(bob.conn.take()).toEqual([]);
+  });
+
+  it('PART answers LEAVE <room> <name> part [:<reason>] to the leaver and the members [ROOM-4]', () => {
+    const { ctx, alice, bob } = two();
+    expect(run(ctx, alice, 'PART #lobby :gone fishing')).toEqual(['LEAVE #lobby alice part :gone fishing']);
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alice part :gone fishing']);
+    expect(err(run(ctx, alice, 'PART #lobby')[0])).toMatchObject({ code: 'NOT_IN_ROOM', command: 'PART' });
+    expect(run(ctx, bob, 'PART #lobby')).toEqual(['LEAVE #lobby bob part']);
+  });
+
+  it('ROOMS answers ROOM <room> <members> :<topic> per room ordered without regard to case, then ENDROOMS <count>, in one chunk [ROOM-5]', () => {
+    const { ctx, alice, bob } = two();
+    run(ctx, bob, 'JOIN #Zed', 'JOIN #alpha', 'TOPIC #alpha :first things');
+    alice.conn.take();
+    alice.conn.chunks.length = 0;
+    expect(run(ctx, alice, 'ROOMS')).toEqual(['ROOM #alpha 1 :first things', 'ROOM #lobby 2 :', 'ROOM #Zed 1 :', 'ENDROOMS 3']);
+    expect(alice.conn.chunks).toHaveLength(1);
+  });
+
+  it('TOPIC asks or sets; the errors carry the command word [ROOM-7]', () => {
+    const { ctx, alice, bob } = two();
+    expect(run(ctx, alice, 'TOPIC #lobby')).toEqual(['TOPIC #lobby * 0 :']);
+    const [set] = run(ctx, alice, 'TOPIC #lobby :Say hello');
+    expect(set).toMatch(/^TOPIC #lobby alice \d+ :Say hello$/);
+    expect(bob.conn.take()).toEqual([set]);
+    expect(run(ctx, bob, 'TOPIC #LOBBY')).toEqual([set]);
+    expect(run(ctx, alice, 'TOPIC #nowhere', 'TOPIC #nowhere :x', 'TOPIC #lobby :' + 'x'.repeat(301)).map(err)).toEqual([
+      expect.objectContaining({ code: 'NO_SUCH_ROOM', command: 'TOPIC' }),
+      expect.objectContaining({ code: 'NOT_IN_ROOM', command: 'TOPIC' }),
+      expect.objectContaining({ code: 'BAD_PARAMS', command: 'TOPIC' }),
+    ]);
+  });
+});
+
+describe('dispatch: HISTORY [HIST-2] [HIST-3]', () => {
+  /** alice and bob in the lobby, with five messages there and one private one. */
+  function talked() {
+    const { ctx, alice, bob } = two();
+    const ids = run(ctx, alice, 'SAY :one', 'SAY :two', 'SAY bob :private', 'SAY :three', 'SAY :four', 'SAY :five').map((l) => msg(l).params[0]!);
+    clear(alice, bob);
+    return { ctx, alice, bob, ids };
+  }
+
+  const histTexts = (lines: string[]) => lines.filter((l) => l.startsWith('HIST ')).map((l) => msg(l).params[6]);
+
+  it('answers HIST lines, oldest first, then ENDHIST <target as written> <count>, all in one chunk', () => {
+    const { ctx, alice } = talked();
+    alice.conn.chunks.length = 0;
+    const lines = run(ctx, alice, 'HISTORY #LOBBY LATEST 2');
+    expect(lines).toEqual([
+      expect.stringMatching(/^HIST \S+ 4 \d+ alice #lobby say four$/),
+      expect.stringMatching(/^HIST \S+ 5 \d+ alice #lobby say five$/),
+      'ENDHIST #LOBBY 2',
+    ]);
+    expect(alice.conn.chunks).toHaveLength(1);
+  });
+
+  it('reads each selector with id and time refs', () => {
+    const { ctx, alice, ids } = talked();
+    expect(histTexts(run(ctx, alice, `HISTORY #lobby BEFORE id=${ids[3]} 10`))).toEqual(['one', 'two']);
+    expect(histTexts(run(ctx, alice, `history #lobby after id=${ids[1]} 2`))).toEqual(['three', 'four']);
+    expect(histTexts(run(ctx, alice, `HISTORY * BETWEEN id=${ids[0]} id=${ids[4]} 10`))).toEqual(['two', 'private', 'three']);
+    expect(histTexts(run(ctx, alice, 'HISTORY bob AFTER time=0 10'))).toEqual(['private']);
+    expect(run(ctx, alice, 'HISTORY Bob LATEST 10').at(-1)).toBe('ENDHIST Bob 1');
+  });
+
+  it('answers an empty batch when nothing matches [HIST-3]', () => {
+    const { ctx, alice, ids } = talked();
+    expect(run(ctx, alice, `HISTORY #lobby AFTER id=${ids[5]} 10`)).toEqual(['ENDHIST #lobby 0']);
+    expect(run(ctx, alice, 'HISTORY carol LATEST 10')).toEqual(['ENDHIST carol 0']);
+  });
+
+  it.each([
+    ['HISTORY #lobby LATEST 0', 'BAD_PARAMS'],
+    ['HISTORY #lobby LATEST 501', 'BAD_PARAMS'],
+    ['HISTORY #lobby LATEST all', 'BAD_PARAMS'],
+    ['HISTORY #lobby AROUND id=x 5', 'BAD_PARAMS'],
+    ['HISTORY #lobby BEFORE x 5', 'BAD_PARAMS'],
+    ['HISTORY #lobby BETWEEN id=x 5 5', 'BAD_PARAMS'],
+    ['HISTORY #lobby AFTER id=nope 5', 'UNKNOWN_MESSAGE'],
+    ['HISTORY #rust LATEST 5', 'NOT_IN_ROOM'],
+    ['HISTORY #bad.room LATEST 5', 'BAD_ROOM'],
+  ])('answers %j with ERR %s HISTORY and nothing else', (line, code) => {
+    const { ctx, alice } = talked();
+    const [reply, ...rest] = run(ctx, alice, line);
+    expect(rest).toEqual([]);
+    expect(err(reply)).toMatchObject({ code, command: 'HISTORY' });
+  });
+
+  it('takes a limit up to the context\'s HISTLIMIT', () => {
+    const { ctx, alice } = talked();
+    const small = { ...ctx, historyPage: 3 };
+    expect(err(run(small, alice, 'HISTORY #lobby LATEST 4')[0]).code).toBe('BAD_PARAMS');
+    expect(histTexts(run(small, alice, 'HISTORY #lobby LATEST 3'))).toEqual(['three', 'four', 'five']);
   });
 });
 
@@ -361,15 +606,15 @@ describe('dispatch: QUIT [QUIT-1]', () => {
     expect(run(ctx, alice, 'QUIT :see you')).toEqual(['BYE :see you']);
     expect(alice.conn.closedWith).toBe('BYE :see you\n');
     expect(alice.session.state).toBe(SessionState.Gone);
-    expect(bob.conn.take()).toEqual(['LEAVE alice quit :see you']);
-    expect(ctx.hub.who()).toEqual(['bob']);
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alice quit :see you']);
+    expect(names(ctx)).toEqual(['bob']);
   });
 
   it('answers a QUIT without reason with a bare BYE and LEAVE <name> quit', () => {
     const { ctx, alice, bob } = two();
     expect(run(ctx, alice, 'QUIT')).toEqual(['BYE']);
     expect(ctx.disconnects).toMatchObject([{ reason: 'quit', text: '', lastLine: 'BYE\n' }]);
-    expect(bob.conn.take()).toEqual(['LEAVE alice quit']);
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alice quit']);
   });
 
   it('keeps a one-word reason (middle parameter) as the reason [LINE-3]', () => {
@@ -414,7 +659,7 @@ describe('replyError [ERR-1] [ERR-2]', () => {
         { session: alice.session, reason: 'error', text: code, lastLine: `ERR ${code} * :some detail\n` },
       ]);
       expect(alice.conn.closedWith).toBe(`ERR ${code} * :some detail\n`);
-      expect(bob.conn.take()).toEqual([`LEAVE alice error ${code}`]);
+      expect(bob.conn.take()).toEqual([`LEAVE #lobby alice error ${code}`]);
     },
   );
 
@@ -427,7 +672,7 @@ describe('replyError [ERR-1] [ERR-2]', () => {
     ]);
     expect(alice.conn.closedWith).toBe(last);
     expect(alice.session.state).toBe(SessionState.Gone);
-    expect(bob.conn.take()).toEqual(['LEAVE alice timeout :No reply to PING within 60 s']);
+    expect(bob.conn.take()).toEqual(['LEAVE #lobby alice timeout :No reply to PING within 60 s']);
   });
 
   it('PING_TIMEOUT before registration closes without announcing anyone [PRES-4]', () => {
@@ -438,7 +683,7 @@ describe('replyError [ERR-1] [ERR-2]', () => {
     expect(alice.conn.take()).toEqual([]);
   });
 
-  it('the fatal codes are exactly those SPEC §10 marks fatal', () => {
+  it('the fatal codes are exactly those SPEC §13 marks fatal', () => {
     expect(codes.filter((c) => ERRORS[c].fatal).sort()).toEqual([
       'FLOOD',
       'INPUT_OVERFLOW',
