@@ -15,6 +15,8 @@ import { DEFAULT_LIMITS, SERVER_LINE_OVERHEAD, type Limits } from '../../../src/
 import { LineFramer } from '../../../src/protocol/framer.ts';
 import { parseLine } from '../../../src/protocol/parser.ts';
 import { ClientPool, type LineClient, type Received } from '../../support/line-client.ts';
+import type { HistoryStore } from '../../../src/server/history/store.ts';
+import { TestStore } from './fakes.ts';
 
 interface Started {
   readonly server: ChatServer;
@@ -46,9 +48,9 @@ function options(overrides: Overrides = {}): ServerOptions {
   };
 }
 
-async function start(overrides: Overrides = {}): Promise<Started> {
+async function start(overrides: Overrides = {}, store?: HistoryStore): Promise<Started> {
   const logs: string[] = [];
-  const server = new ChatServer(options(overrides), (line) => logs.push(line));
+  const server = new ChatServer(options(overrides), (line) => logs.push(line), store);
   const entry: Started = {
     server,
     logs,
@@ -103,25 +105,58 @@ describe('ChatServer.listen', () => {
 
 describe('ChatServer: a session', () => {
   it('greets first, announcing the version, the server name and every limit it was given [SESSION-1] [LIMIT-1]', async () => {
-    const { pool } = await start({ serverName: 'test-server', limits: { line: 100, readCap: 300, nameLength: 10 } });
+    const { pool } = await start({
+      serverName: 'test-server',
+      limits: { line: 100, readCap: 300, nameLength: 10, roomLength: 12, topicLength: 90, historyPage: 40 },
+    });
     const client = await pool.connect();
-    expect(client.greeting?.params.slice(0, 5)).toEqual(['1', 'test-server', 'LINE=100', 'READCAP=300', 'NAMELEN=10']);
+    expect(client.greeting?.params.slice(0, 8)).toEqual([
+      '1',
+      'test-server',
+      'LINE=100',
+      'READCAP=300',
+      'NAMELEN=10',
+      'ROOMLEN=12',
+      'TOPICLEN=90',
+      'HISTLIMIT=40',
+    ]);
     const d = DEFAULT_OPTIONS;
-    expect(client.greeting?.params.slice(5, -1)).toEqual([
+    expect(client.greeting?.params.slice(8, -1)).toEqual([
       `SENDQ=${d.sendQueue}`,
       `BURST=${d.floodBurst}`,
       `RATE=${d.floodRate}`,
       `PING=${d.pingIntervalMs / 1000}`,
       `PINGTIMEOUT=${d.pingTimeoutMs / 1000}`,
       `REGTIMEOUT=${d.registerTimeoutMs / 1000}`,
+      `MAXJOIN=${d.maxJoins}`,
+      `REPLAY=${d.replay}`,
+      'LOBBY=#lobby',
     ]);
-    expect(client.greeting?.params).toHaveLength(12);
+    expect(client.greeting?.params).toHaveLength(18);
   });
 
   it('announces by default exactly the keys and defaults of the SPEC §3 table [LIMIT-1]', async () => {
     const spec = readFileSync(new URL('../../../SPEC.md', import.meta.url), 'utf8');
     const section = spec.slice(spec.indexOf('## 3. Limits'), spec.indexOf('### Flood control'));
-    const table = [...section.matchAll(/^\| `([A-Z]+)` \| [^|]+ \| (\d+) \|$/gm)].map((m) => `${m[1]}=${m[2]}`);
+    // A default is a number, or a room name in backquotes (LOBBY).
+    const table = [...section.matchAll(/^\| `([A-Z]+)` \| [^|]+ \| (?:(\d+)|`(#[^`]+)`) \|$/gm)].map((m) => `${m[1]}=${m[2] ?? m[3]}`);
+    expect(table.map((kv) => kv.split('=')[0])).toEqual([
+      'LINE',
+      'READCAP',
+      'NAMELEN',
+      'ROOMLEN',
+      'TOPICLEN',
+      'HISTLIMIT',
+      'SENDQ',
+      'BURST',
+      'RATE',
+      'PING',
+      'PINGTIMEOUT',
+      'REGTIMEOUT',
+      'MAXJOIN',
+      'REPLAY',
+      'LOBBY',
+    ]);
     const { pool } = await start({});
     const client = await pool.connect();
     expect(client.greeting?.params.slice(2, -1)).toEqual(table);
@@ -135,6 +170,9 @@ describe('ChatServer: a session', () => {
       pingIntervalMs: 1_500,
       pingTimeoutMs: 250,
       registerTimeoutMs: 10_000,
+      maxJoins: 3,
+      replay: 0,
+      lobby: '#Hall',
     });
     const client = await pool.connect();
     const keys = client.greeting?.params.slice(2, -1) ?? [];
@@ -142,15 +180,49 @@ describe('ChatServer: a session', () => {
       `LINE=${DEFAULT_LIMITS.line}`,
       `READCAP=${DEFAULT_LIMITS.readCap}`,
       `NAMELEN=${DEFAULT_LIMITS.nameLength}`,
+      `ROOMLEN=${DEFAULT_LIMITS.roomLength}`,
+      `TOPICLEN=${DEFAULT_LIMITS.topicLength}`,
+      `HISTLIMIT=${DEFAULT_LIMITS.historyPage}`,
       'SENDQ=50000',
       'BURST=7',
       'RATE=0.5',
       'PING=1.5',
       'PINGTIMEOUT=0.25',
       'REGTIMEOUT=10',
+      'MAXJOIN=3',
+      'REPLAY=0',
+      'LOBBY=#Hall',
     ]);
     // Every key is one middle parameter of the form KEY=value.
-    for (const key of keys) expect(key).toMatch(/^[A-Z]+=[0-9.]+$/);
+    for (const key of keys) expect(key).toMatch(/^[A-Z]+=([0-9.]+|#[A-Za-z0-9_-]+)$/);
+  });
+
+  it('announces no LOBBY without a lobby, and joins nobody to one [ROOM-2] [SESSION-5]', async () => {
+    const { pool } = await start({ lobby: undefined });
+    const client = await pool.connect();
+    expect(client.greeting?.params.some((p) => p.startsWith('LOBBY='))).toBe(false);
+    expect(client.lobby).toBeUndefined();
+    await client.register('alone');
+    expect(await client.barrier()).toEqual([]);
+    client.send('ROOMS');
+    expect((await client.barrier()).map((m) => m.raw)).toEqual(['ENDROOMS 0']);
+    client.send('SAY :hello?');
+    expect((await client.barrier()).map((m) => m.params.slice(0, 2))).toEqual([['NOT_IN_ROOM', 'SAY']]);
+  });
+
+  it('joins every client to the lobby right after WELCOME, before its next line [SESSION-5] [ROOM-2] [HIST-4]', async () => {
+    const { pool } = await start({ replay: 2 });
+    const alice = await pool.user('alice');
+    expect(alice.lobbyJoin.map((m) => m.raw)).toEqual(['JOIN #lobby alice', 'ROOM #lobby 1 :', 'ENDHIST #lobby 0']);
+    for (const text of ['one', 'two', 'three']) alice.send(`SAY :${text}`);
+    await alice.barrier();
+    const bob = await pool.connect();
+    // HELLO and the next line in one packet: the lobby join still comes first.
+    bob.write('HELLO 1 bob\nWHO\n');
+    const lines = await bob.barrier();
+    expect(lines.map((m) => m.command)).toEqual(['WELCOME', 'JOIN', 'ROOM', 'HIST', 'HIST', 'ENDHIST', 'USER', 'USER', 'ENDWHO']);
+    expect(lines.filter((m) => m.command === 'HIST').map((m) => m.params[6])).toEqual(['two', 'three']);
+    expect(lines[2]?.raw).toBe('ROOM #lobby 2 :');
   });
 
   it('enforces the limits it announced [LIMIT-1]', async () => {
@@ -176,14 +248,13 @@ describe('ChatServer: a session', () => {
     expect(server.online).toBe(1);
     bob.send('HELLO 1 bob');
     expect((await bob.expect('WELCOME')).params[0]).toBe('bob');
-    expect((await alice.expect('JOIN')).params).toEqual(['bob']);
+    expect((await alice.expect('JOIN')).params).toEqual(['#lobby', 'bob']);
 
     alice.send('SAY :hello bob');
     const echo = await alice.expect('ECHO');
     const message = await bob.expect('MSG');
     expect(message.params).toEqual(echo.params);
-    expect(message.params[3]).toBe('alice');
-    expect(message.params[4]).toBe('hello bob');
+    expect(message.params.slice(3)).toEqual(['alice', '#lobby', 'say', 'hello bob']);
 
     expect(await bob.who()).toEqual(['alice', 'bob']);
     bob.send('NICK Robert');
@@ -193,14 +264,14 @@ describe('ChatServer: a session', () => {
     bob.send('QUIT :off now');
     const after = await rest(bob);
     expect(after.map((m) => m.raw)).toEqual(['BYE :off now']);
-    expect((await alice.expect('LEAVE')).raw).toBe('LEAVE Robert quit :off now');
+    expect((await alice.expect('LEAVE')).raw).toBe('LEAVE #lobby Robert quit :off now');
     // Gone from WHO before any later reply [PRES-2].
     expect(await alice.who()).toEqual(['alice']);
     expect(server.online).toBe(1);
 
     expect(logs.some((l) => l.startsWith('New connection: 127.0.0.1:'))).toBe(true);
     expect(logs).toContain(`Registered 127.0.0.1:${bobPort} (#2) as bob`);
-    expect(logs).toContain('Message from alice: hello bob');
+    expect(logs).toContain(`Message ${echo.params[0]} from alice to #lobby: hello bob`);
     expect(logs).toContain('Renamed bob to Robert');
     expect(logs).toContain('Disconnected Robert (quit: off now)');
   });
@@ -210,8 +281,10 @@ describe('ChatServer: a session', () => {
     const alice = await pool.user('alice');
     const bob = await pool.user('bob');
     alice.send('SAY :a private matter');
-    expect((await bob.expect('MSG')).params[4]).toBe('a private matter');
+    expect((await bob.expect('MSG')).params[6]).toBe('a private matter');
     await alice.expect('ECHO');
+    alice.send(`SAY bob :another private matter`);
+    expect((await bob.expect('MSG')).params.slice(4)).toEqual(['bob', 'say', 'another private matter']);
     expect(logs.some((l) => l.includes('a private matter'))).toBe(false);
     expect(logs.some((l) => l.endsWith(' as bob'))).toBe(true);
   });
@@ -222,8 +295,13 @@ describe('ChatServer: a session', () => {
     const quitter = await pool.user('quitter');
     quitter.write('WHO\nQUIT\nSAY :after quit\nNICK other\n');
     // The replies queued before BYE go out first [QUIT-1].
-    expect((await rest(quitter)).map((m) => m.raw)).toEqual(['USER quitter', 'USER watcher', 'ENDWHO 2', 'BYE']);
-    expect((await watcher.expect('LEAVE')).raw).toBe('LEAVE quitter quit');
+    expect((await rest(quitter)).map((m) => m.raw.replace(/^(USER \S+) \d+$/, '$1 <idle>'))).toEqual([
+      'USER quitter <idle>',
+      'USER watcher <idle>',
+      'ENDWHO 2',
+      'BYE',
+    ]);
+    expect((await watcher.expect('LEAVE')).raw).toBe('LEAVE #lobby quitter quit');
     const later = await watcher.barrier();
     expect(later).toEqual([]);
     expect(await watcher.who()).toEqual(['watcher']);
@@ -251,7 +329,7 @@ describe('ChatServer: a session', () => {
     expect(replies.map((m) => m.params.slice(0, 2))).toEqual([[code, command]]);
     expect(await listener.barrier()).toEqual([]);
     talker.send('SAY :still here');
-    expect((await talker.expect('ECHO')).params[4]).toBe('still here');
+    expect((await talker.expect('ECHO')).params[6]).toBe('still here');
   });
 
   it('answers a line over LINE with ERR LINE_TOO_LONG, relays none of it, and stays open [LIMIT-2]', async () => {
@@ -272,7 +350,7 @@ describe('ChatServer: a session', () => {
     flooder.write('y'.repeat(129));
     const last = await rest(flooder);
     expect(last.map((m) => m.params.slice(0, 2))).toEqual([['INPUT_OVERFLOW', '*']]);
-    expect((await watcher.expect('LEAVE')).params).toEqual(['flooder', 'error', 'INPUT_OVERFLOW']);
+    expect((await watcher.expect('LEAVE')).params).toEqual(['#lobby', 'flooder', 'error', 'INPUT_OVERFLOW']);
     await settle(watcher, () => server.connections === 1);
     expect(logs).toContain('Disconnected flooder (error: INPUT_OVERFLOW)');
   });
@@ -283,7 +361,7 @@ describe('ChatServer: a session', () => {
     const leaver = await pool.user('leaver');
     leaver.socket.end('SAY :never finished');
     expect((await watcher.expect((m) => m.command === 'LEAVE' || m.command === 'MSG')).raw).toBe(
-      'LEAVE leaver lost :Connection closed',
+      'LEAVE #lobby leaver lost :Connection closed',
     );
     await leaver.closed;
     await settle(watcher, () => server.connections === 1 && server.online === 1);
@@ -295,8 +373,8 @@ describe('ChatServer: a session', () => {
     const leaver = await pool.user('leaver');
     leaver.socket.resetAndDestroy();
     const leave = await watcher.expect('LEAVE');
-    expect(leave.params.slice(0, 2)).toEqual(['leaver', 'lost']);
-    expect(leave.params[2]).toMatch(/^Connection error: /);
+    expect(leave.params.slice(0, 3)).toEqual(['#lobby', 'leaver', 'lost']);
+    expect(leave.params[3]).toMatch(/^Connection error: /);
     await settle(watcher, () => server.connections === 1 && server.online === 1);
     expect(await watcher.who()).toEqual(['watcher']);
   });
@@ -349,7 +427,7 @@ describe('ChatServer: a session', () => {
       expect(got.filter((m) => m.command === 'ECHO')).toHaveLength(10);
       leave = got.find((m) => m.command === 'LEAVE');
     }
-    expect(leave.params).toEqual(['sleeper', 'error', 'SLOW_CONSUMER']);
+    expect(leave.params).toEqual(['#lobby', 'sleeper', 'error', 'SLOW_CONSUMER']);
     expect(await talker.who()).toEqual(['talker']);
     // The sleeper wakes up: it gets every message it was sent, in order and
     // without gaps, then the error as its last line, then the close.
@@ -365,12 +443,13 @@ describe('ChatServer: a session', () => {
   });
 
   it('answers a handler that throws with ERR INTERNAL_ERROR, closing only that connection [ERR-2]', async () => {
-    // The one natural way in: the injected log throws inside the SAY handler.
+    // The one natural way in: the injected log throws inside the SAY handler
+    // (its line is `Message <id> from <name> to <target>: <text>`).
     const logs: string[] = [];
     const boom = new TypeError('log failed');
     const server = new ChatServer(options(), (line) => {
       logs.push(line);
-      if (line === 'Message from victim: trigger') throw boom;
+      if (/^Message \S+ from victim to #lobby: trigger$/.test(line)) throw boom;
     });
     const address = await server.listen();
     const pool = new ClientPool(() => ({ host: address.address, port: address.port }));
@@ -384,11 +463,12 @@ describe('ChatServer: a session', () => {
     expect(got.map((m) => m.command)).toEqual(['ECHO', 'ERR']);
     expect(got[1]?.params.slice(0, 2)).toEqual(['INTERNAL_ERROR', '*']);
     const seen = [await watcher.expect('MSG'), await watcher.expect('LEAVE')];
-    expect(seen[1]?.params).toEqual(['victim', 'error', 'INTERNAL_ERROR']);
+    expect(seen[0]?.params[6]).toBe('trigger');
+    expect(seen[1]?.params).toEqual(['#lobby', 'victim', 'error', 'INTERNAL_ERROR']);
     expect(logs.some((l) => l.startsWith('Internal error on victim: TypeError: log failed'))).toBe(true);
     // Everyone else carries on.
     watcher.send('SAY :still up');
-    expect((await watcher.expect('ECHO')).params[4]).toBe('still up');
+    expect((await watcher.expect('ECHO')).params[6]).toBe('still up');
     expect(await watcher.who()).toEqual(['watcher']);
   });
 
@@ -400,19 +480,95 @@ describe('ChatServer: a session', () => {
     const b = await pool.user();
     const stranger = await pool.connect();
     await a.barrier(); // consumes b's JOIN
+    const room = '#' + 'R'.repeat(DEFAULT_LIMITS.roomLength - 1);
+    const fill = (head: string) => head + 'é'.repeat(Math.floor((line - Buffer.byteLength(head)) / 2));
     const probes = [
       'HELLO ' + '9'.repeat(line - 'HELLO '.length),
       'NICK ' + '!'.repeat(line - 'NICK '.length),
-      'SAY :' + 'é'.repeat(Math.floor((line - 'SAY :'.length) / 2)),
+      fill('SAY :'),
+      fill(`SAY ${b.name} :`),
+      `JOIN ${room}`,
+      fill(`SAY ${room} :`),
+      `TOPIC ${room} :` + 'é'.repeat(DEFAULT_LIMITS.topicLength / 2),
       'QUITTINGTIMEQUITTINGTIMEQUITTING' + ' x'.repeat((line - 32) / 2),
+      `HISTORY * LATEST ${DEFAULT_LIMITS.historyPage}`,
     ];
     for (const probe of probes) expect(Buffer.byteLength(probe)).toBeLessThanOrEqual(line);
     stranger.send(probes[0]!);
     for (const probe of probes) a.send(probe);
     const all = [...(await stranger.barrier()), ...(await a.barrier()), ...(await b.barrier())];
-    expect(all.map((m) => m.command).sort()).toEqual(['ECHO', 'ERR', 'ERR', 'ERR', 'ERR', 'MSG']);
+    // a: ERR ERR ECHO ECHO JOIN ROOM ENDHIST ECHO TOPIC ERR HIST×3 ENDHIST; b: MSG MSG; the stranger: ERR.
+    expect(all.map((m) => m.command).sort()).toEqual(
+      ['ECHO', 'ECHO', 'ECHO', 'ENDHIST', 'ENDHIST', 'ERR', 'ERR', 'ERR', 'ERR', 'HIST', 'HIST', 'HIST', 'JOIN', 'MSG', 'MSG', 'ROOM', 'TOPIC'].sort(),
+    );
     for (const m of all) expect(Buffer.byteLength(m.raw)).toBeLessThanOrEqual(line + SERVER_LINE_OVERHEAD);
     expect(logs.length).toBeGreaterThan(0);
+  });
+});
+
+describe('ChatServer: the write barrier [STORE-1] [STORE-3]', () => {
+  it('commits the store before it writes, and leaves `failed` pending while commits succeed', async () => {
+    const store = new TestStore({ persistent: true });
+    const { server, pool } = await start({}, store);
+    const alice = await pool.user('alice');
+    const before = store.commits;
+    expect(before).toBeGreaterThan(0); // the greeting, WELCOME and the lobby join were written
+    alice.send('SAY :kept');
+    await alice.expect('ECHO');
+    expect(store.commits).toBeGreaterThan(before);
+    const outcome = await Promise.race([server.failed.then(() => 'failed'), alice.barrier().then(() => 'running')]);
+    expect(outcome).toBe('running');
+  });
+
+  it('when a commit fails, writes nothing more: every connection is dropped, `failed` resolves, the store is left alone [STORE-3]', async () => {
+    const store = new TestStore({ persistent: true });
+    const { server, pool, logs, address } = await start({}, store);
+    const alice = await pool.user('alice');
+    const bob = await pool.user('bob');
+    const stranger = await pool.connect();
+    await alice.barrier(); // bob's JOIN
+    const received = [alice, bob, stranger].map((c) => c.wire.bytes);
+    store.failCommit = true;
+    alice.send('SAY :in doubt');
+    const error = await server.failed;
+    expect(error).toMatchObject({ name: 'StorageError', code: 'COMMIT_FAILED' });
+    // Neither the ECHO nor the MSG, nor anything else, reached anyone.
+    for (const [i, client] of [alice, bob, stranger].entries()) {
+      expect(await client.untilClosed()).toEqual([]);
+      expect(client.wire.bytes).toBe(received[i]);
+    }
+    expect(server.state).toBe(ServerState.Stopping);
+    expect(logs.some((l) => l.startsWith('Database failure') && l.includes('the disk went away'))).toBe(true);
+    // No new connection is taken.
+    const refused = connect({ host: address.address, port: address.port });
+    rawSockets.add(refused);
+    const [connectError] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+    expect(connectError.code).toBe('ECONNREFUSED');
+    // Shutting down afterwards does not touch the store in doubt.
+    await server.shutdown();
+    expect(store.closed).toBe(false);
+  });
+
+  it('closes the store on an ordinary shutdown', async () => {
+    const store = new TestStore();
+    const { server } = await start({}, store);
+    await server.shutdown();
+    expect(store.closed).toBe(true);
+  });
+
+  it('answers ERR STORAGE_FAILED SAY to a message the store refuses, delivers nothing and stays up [STORE-3]', async () => {
+    const store = new TestStore();
+    const { pool } = await start({}, store);
+    const alice = await pool.user('alice');
+    const bob = await pool.user('bob');
+    await alice.barrier();
+    store.failAppend = true;
+    alice.send('SAY :refused');
+    expect((await alice.barrier()).map((m) => m.params.slice(0, 2))).toEqual([['STORAGE_FAILED', 'SAY']]);
+    expect(await bob.barrier()).toEqual([]);
+    store.failAppend = false;
+    alice.send('SAY :accepted');
+    expect((await bob.expect('MSG')).params[6]).toBe('accepted');
   });
 });
 
@@ -449,12 +605,12 @@ describe('ChatServer: flood control', () => {
     talker.write(Array.from({ length: 10 }, (_, i) => `SAY :m${i}\n`).join(''));
     const replies = await talker.barrier();
     const elapsed = performance.now() - t0;
-    expect(replies.map((m) => m.params[4])).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(replies.map((m) => m.params[6])).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
     expect(replies.every((m) => m.command === 'ECHO')).toBe(true);
     // At most BURST (3) went at once; each of the other 7 waited 10 ms for its token.
     expect(elapsed).toBeGreaterThanOrEqual(50);
     const relayed = await listener.barrier();
-    expect(relayed.map((m) => m.params[4])).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(relayed.map((m) => m.params[6])).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
   });
 
   it('cuts off a client whose held lines pass the input bound with ERR FLOOD, reason error [ERR-2] [PRES-1]', async () => {
@@ -463,11 +619,11 @@ describe('ChatServer: flood control', () => {
     const flooder = await pool.connect();
     flooder.write(`HELLO 1 flooder\n` + `SAY :${'x'.repeat(60)}\n`.repeat(3));
     const got = await rest(flooder);
-    expect(got.map((m) => m.command)).toEqual(['WELCOME', 'ERR']);
-    expect(got[1]?.params.slice(0, 2)).toEqual(['FLOOD', '*']);
-    // It did register (JOIN), then left with the error.
-    expect((await watcher.expect('JOIN')).params).toEqual(['flooder']);
-    expect((await watcher.expect('LEAVE')).params).toEqual(['flooder', 'error', 'FLOOD']);
+    // It did register, and was joined to the lobby ([SESSION-5]), then cut off.
+    expect(got.map((m) => m.command)).toEqual(['WELCOME', 'JOIN', 'ROOM', 'ENDHIST', 'ERR']);
+    expect(got[4]?.params.slice(0, 2)).toEqual(['FLOOD', '*']);
+    expect((await watcher.expect('JOIN')).params).toEqual(['#lobby', 'flooder']);
+    expect((await watcher.expect('LEAVE')).params).toEqual(['#lobby', 'flooder', 'error', 'FLOOD']);
     await settle(watcher, () => server.connections === 1);
     expect(logs).toContain('Disconnected flooder (error: FLOOD)');
   });
@@ -563,7 +719,7 @@ describe('ChatServer: keepalive [PING-3]', () => {
     const got = await rest(silent);
     expect(got.map((m) => m.raw)).toEqual(['PING keepalive-1', 'ERR PING_TIMEOUT * :No reply to PING within 0.3 s']);
     const leave = await answerer.expect('LEAVE');
-    expect(leave.raw).toBe('LEAVE silent timeout :No reply to PING within 0.3 s');
+    expect(leave.raw).toBe('LEAVE #lobby silent timeout :No reply to PING within 0.3 s');
     expect(logs).toContain('Disconnected silent (timeout: No reply to PING within 0.3 s)');
     // The answerer was PINGed too, and answering keeps it online, PING after PING.
     expect(answered.count).toBeGreaterThanOrEqual(1);
@@ -668,10 +824,11 @@ describe('ChatServer.shutdown', () => {
   it('sends SHUTDOWN after the replies already queued for a client [SHUT-1]', async () => {
     const logs: string[] = [];
     let server!: ChatServer;
-    // Shut down from inside the SAY handler: ECHO and MSG are queued, not yet written.
+    // Shut down from inside the SAY handler: ECHO and MSG are queued, not yet
+    // written. Its log line is `Message <id> from <name> to <target>: <text>`.
     server = new ChatServer(options(), (line) => {
       logs.push(line);
-      if (line.startsWith('Message from')) void server.shutdown('now');
+      if (/^Message \S+ from alice /.test(line)) void server.shutdown('now');
     });
     const address = await server.listen();
     const pool = new ClientPool(() => ({ host: address.address, port: address.port }));
