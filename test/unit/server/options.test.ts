@@ -31,7 +31,20 @@ describe('parseServerArgs: defaults', () => {
       host: '127.0.0.1',
       port: 4444,
       serverName: 'linechat',
-      limits: { line: 2048, readCap: 16384, nameLength: 24 },
+      limits: { line: 2048, readCap: 16384, nameLength: 24, roomLength: 32, topicLength: 300, historyPage: 500 },
+    });
+  });
+
+  it('has the rooms and history defaults of SPEC §3 and the README', () => {
+    expect(DEFAULT_OPTIONS).toMatchObject({
+      lobby: '#lobby',
+      maxJoins: 50,
+      maxRooms: 10_000,
+      history: 1000,
+      historyMemory: 100_000,
+      replay: 20,
+      db: undefined,
+      dbSync: 'full',
     });
   });
 
@@ -243,6 +256,110 @@ describe('parseServerArgs: hardening flags and environment', () => {
   });
 });
 
+describe('parseServerArgs: rooms and history flags and environment', () => {
+  const cases: Array<[flag: string, env: string, value: string, pick: (o: ServerOptions) => unknown, expected: unknown, other: string]> = [
+    ['--lobby', 'LINECHAT_LOBBY', '#hall', (o) => o.lobby, '#hall', '#other'],
+    ['--lobby', 'LINECHAT_LOBBY', '#Main_Hall-2', (o) => o.lobby, '#Main_Hall-2', '#other'],
+    ['--lobby', 'LINECHAT_LOBBY', 'none', (o) => o.lobby, undefined, '#other'],
+    ['--max-joins', 'LINECHAT_MAX_JOINS', '1', (o) => o.maxJoins, 1, '7'],
+    ['--max-joins', 'LINECHAT_MAX_JOINS', '10000', (o) => o.maxJoins, 10_000, '7'],
+    ['--max-rooms', 'LINECHAT_MAX_ROOMS', '1', (o) => o.maxRooms, 1, '7'],
+    ['--max-rooms', 'LINECHAT_MAX_ROOMS', '10000000', (o) => o.maxRooms, 10_000_000, '7'],
+    ['--history', 'LINECHAT_HISTORY', '1', (o) => o.history, 1, '7'],
+    ['--history', 'LINECHAT_HISTORY', '1000000000', (o) => o.history, 1_000_000_000, '7'],
+    ['--history-memory', 'LINECHAT_HISTORY_MEMORY', '1', (o) => o.historyMemory, 1, '7'],
+    ['--history-memory', 'LINECHAT_HISTORY_MEMORY', '100000000', (o) => o.historyMemory, 100_000_000, '7'],
+    ['--replay', 'LINECHAT_REPLAY', '0', (o) => o.replay, 0, '7'],
+    ['--replay', 'LINECHAT_REPLAY', '500', (o) => o.replay, 500, '7'],
+    ['--db', 'LINECHAT_DB', '/var/lib/linechat/chat.db', (o) => o.db, '/var/lib/linechat/chat.db', 'other.db'],
+    ['--db', 'LINECHAT_DB', 'relative path.db', (o) => o.db, 'relative path.db', 'other.db'],
+    ['--db-sync', 'LINECHAT_DB_SYNC', 'normal', (o) => o.dbSync, 'normal', 'full'],
+    ['--db-sync', 'LINECHAT_DB_SYNC', 'full', (o) => o.dbSync, 'full', 'normal'],
+  ];
+
+  it.each(cases)('%s %s sets it', (flag, _env, value, pick, expected) => {
+    expect(pick(start(['start', flag, value]))).toBe(expected);
+    expect(pick(start(['start', `${flag}=${value}`]))).toBe(expected);
+  });
+
+  it.each(cases)('%s can come from %s (%s)', (_flag, env, value, pick, expected) => {
+    expect(pick(start(['start'], { [env]: value }))).toBe(expected);
+  });
+
+  it.each(cases)('%s beats %s (%s)', (flag, env, value, pick, expected, other) => {
+    expect(pick(start(['start', flag, value], { [env]: other }))).toBe(expected);
+    expect(pick(start(['start'], { [env]: other }))).not.toBe(expected);
+  });
+
+  it('changes only its own field: every other option keeps its default', () => {
+    expect(start(['start', '--lobby', 'none', '--replay', '3'])).toEqual({ ...DEFAULT_OPTIONS, lobby: undefined, replay: 3 });
+    expect(start(['start', '--db', 'x.db', '--history', '0'])).toEqual({ ...DEFAULT_OPTIONS, db: 'x.db', history: 0 });
+  });
+
+  it.each([
+    ['--lobby', 'lobby'],
+    ['--lobby', '#'],
+    ['--lobby', '#-x'],
+    ['--lobby', '#two words'],
+    ['--lobby', '#caf\u00e9'],
+    ['--lobby', '#' + 'a'.repeat(32)],
+    ['--lobby', 'None'],
+    ['--max-joins', '0'],
+    ['--max-joins', '10001'],
+    ['--max-joins', '1.5'],
+    ['--max-rooms', '0'],
+    ['--max-rooms', '10000001'],
+    ['--history', '-1'],
+    ['--history', '1000000001'],
+    ['--history', 'all'],
+    ['--history-memory', '0'],
+    ['--history-memory', '100000001'],
+    ['--replay', '-1'],
+    ['--replay', 'some'],
+    ['--db', ''],
+    ['--db-sync', 'off'],
+    ['--db-sync', 'FULL'],
+    ['--db-sync', ''],
+  ])('%s %j is rejected with a message naming %s and the value', (flag, value) => {
+    const message = failure(['start', `${flag}=${value}`]).message;
+    expect(message).toContain(flag);
+    if (value !== '') expect(message).toContain(JSON.stringify(value));
+  });
+
+  it('takes a lobby of exactly ROOMLEN characters, # included [ROOM-1]', () => {
+    const longest = '#' + 'a'.repeat(31);
+    expect(start(['start', '--lobby', longest]).lobby).toBe(longest);
+  });
+
+  it('rejects --history 0 (keep everything) without --db, from a flag or the environment: memory must be bounded', () => {
+    for (const [argv, env] of [
+      [['start', '--history', '0'], {}],
+      [['start'], { LINECHAT_HISTORY: '0' }],
+      [['start', '--history', '0', '--history-memory', '5'], {}],
+    ] as Array<[string[], NodeJS.ProcessEnv]>) {
+      const message = failure(argv, env).message;
+      expect(message).toContain('--history 0');
+      expect(message).toContain('--db');
+    }
+    expect(start(['start', '--history', '0', '--db', 'chat.db']).history).toBe(0);
+    expect(start(['start'], { LINECHAT_HISTORY: '0', LINECHAT_DB: 'chat.db' }).history).toBe(0);
+  });
+
+  it('rejects --replay above HISTLIMIT, naming both', () => {
+    const message = failure(['start', '--replay', '501']).message;
+    expect(message).toContain('--replay');
+    expect(message).toContain('HISTLIMIT (500)');
+    expect(message).toContain('501');
+    expect(failure(['start'], { LINECHAT_REPLAY: '100000' }).message).toContain('--replay');
+  });
+
+  it('keeps TOPICLEN within LINE when --max-line is short [LIMIT-6]', () => {
+    expect(start(['start', '--max-line', '64']).limits.topicLength).toBe(64);
+    expect(start(['start', '--max-line', '299']).limits.topicLength).toBe(299);
+    expect(start(['start', '--max-line', '4096', '--read-cap', '8192', '--max-sendq', '20000']).limits.topicLength).toBe(300);
+  });
+});
+
 describe('parseServerArgs: help', () => {
   it.each([[['--help']], [['-h']], [['start', '--help']], [['--help', 'anything']], [['start', '--port', '1', '-h']]])(
     '%j asks for help',
@@ -271,6 +388,14 @@ describe('parseServerArgs: help', () => {
       ['--max-connections', 'LINECHAT_MAX_CONNECTIONS', String(d.maxConnections)],
       ['--max-per-ip', 'LINECHAT_MAX_PER_IP', String(d.maxPerIp)],
       ['--linger', 'LINECHAT_LINGER', String(d.lingerMs / 1000)],
+      ['--lobby', 'LINECHAT_LOBBY', '#lobby'],
+      ['--max-joins', 'LINECHAT_MAX_JOINS', String(d.maxJoins)],
+      ['--max-rooms', 'LINECHAT_MAX_ROOMS', String(d.maxRooms)],
+      ['--history', 'LINECHAT_HISTORY', String(d.history)],
+      ['--history-memory', 'LINECHAT_HISTORY_MEMORY', String(d.historyMemory)],
+      ['--replay', 'LINECHAT_REPLAY', String(d.replay)],
+      ['--db', 'LINECHAT_DB', 'none'],
+      ['--db-sync', 'LINECHAT_DB_SYNC', 'full'],
     ] as const) {
       expect(SERVER_USAGE).toContain(`${flag} `);
       // The default and the variable are on the flag's own entry.
@@ -303,6 +428,14 @@ describe('parseServerArgs: help', () => {
         '--register-timeout',
         '--server-name',
         '--log-messages',
+        '--lobby',
+        '--max-joins',
+        '--max-rooms',
+        '--history',
+        '--history-memory',
+        '--replay',
+        '--db',
+        '--db-sync',
       ].sort(),
     );
   });
@@ -367,9 +500,9 @@ describe('parseServerArgs: errors name what they reject', () => {
       expect(message).toContain(line!);
     }
     expect(start(['start', '--max-line', '1000', '--read-cap', '1001']).limits).toEqual({
+      ...DEFAULT_LIMITS,
       line: 1000,
       readCap: 1001,
-      nameLength: 24,
     });
   });
 
