@@ -708,6 +708,87 @@ describe('Flusher', () => {
   });
 });
 
+describe('Flusher: the write barrier [STORE-1]', () => {
+  /** A barrier that records how many bytes the socket had been handed each time it ran. */
+  function recordingBarrier() {
+    const state = { allow: true, seen: [] as number[], socket: undefined as Socket | undefined };
+    const flusher = new Flusher(() => {
+      state.seen.push(state.socket?.bytesWritten ?? -1);
+      return state.allow;
+    });
+    return { state, flusher };
+  }
+
+  it('allows every write by default', async () => {
+    const flusher = new Flusher();
+    expect(flusher.beforeWrite()).toBe(true);
+    const { conn, receivedAtLeast, received } = await pair({}, {}, flusher);
+    conn.send('hello\n');
+    await receivedAtLeast(6);
+    expect(received()).toBe('hello\n');
+  });
+
+  it('runs before each write(), once per write, on every path: a queued flush, a group\'s turn batch, the last line of close()', async () => {
+    const { state, flusher } = recordingBarrier();
+    const group = new Fanout(flusher);
+    const { conn, received, clientEnd } = await pair({}, {}, flusher);
+    state.socket = conn.socket;
+    conn.send('one\n');
+    conn.send('two\n'); // same turn: one write
+    await nextTurn();
+    expect(state.seen).toEqual([0]);
+    group.add(conn);
+    group.publish(Buffer.from('MSG x\n'));
+    await nextTurn();
+    expect(state.seen).toEqual([0, 8]);
+    conn.close('BYE\n');
+    await clientEnd;
+    expect(state.seen).toEqual([0, 8, 14]);
+    expect(received()).toBe('one\ntwo\nMSG x\nBYE\n');
+  });
+
+  it('when it fails, writes nothing and drops the connection at once', async () => {
+    const { state, flusher } = recordingBarrier();
+    const { conn, client, received } = await pair({}, {}, flusher);
+    state.socket = conn.socket;
+    state.allow = false;
+    conn.send('ECHO never\n');
+    await conn.closed;
+    await once(client, 'close');
+    expect(state.seen).toEqual([0]);
+    expect(conn.socket.bytesWritten).toBe(0);
+    expect(conn.socket.destroyed).toBe(true);
+    expect(conn.state).toBe(ConnectionState.Closed);
+    expect(received()).toBe('');
+  });
+
+  it('when it fails on the last line of close(), writes nothing either', async () => {
+    const { state, flusher } = recordingBarrier();
+    const { conn, client, received } = await pair({}, {}, flusher);
+    state.socket = conn.socket;
+    state.allow = false;
+    conn.close('BYE\n');
+    await conn.closed;
+    await once(client, 'close');
+    expect(received()).toBe('');
+    expect(conn.socket.bytesWritten).toBe(0);
+  });
+
+  it('when it fails for a group\'s turn batch, no member gets any of it', async () => {
+    const { state, flusher } = recordingBarrier();
+    const group = new Fanout(flusher);
+    const one = await pair({}, {}, flusher);
+    const two = await pair({}, {}, flusher);
+    group.add(one.conn);
+    group.add(two.conn);
+    state.allow = false;
+    group.publish(Buffer.from('MSG in doubt\n'));
+    await Promise.all([one.conn.closed, two.conn.closed]);
+    expect(state.seen).toHaveLength(2);
+    expect([one.received(), two.received()]).toEqual(['', '']);
+  });
+});
+
 describe('Connection in a Fanout group', () => {
   it('gets a turn of broadcasts as the one shared Buffer, in one write(), on every member [MSG-7]', async () => {
     const flusher = new Flusher();
