@@ -2,6 +2,9 @@
  * The client program (`src/client.ts`) as a child process with piped stdio,
  * for the integration tests: its output as lines, waits on those lines
  * (never on time), and a kill that is safe to call in any teardown.
+ *
+ * It runs with TZ=UTC and no colour settings from the caller's environment,
+ * so what it prints does not depend on where the tests run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,6 +12,20 @@ import { createInterface } from 'node:readline';
 import { CLIENT_ENTRY, tsxArgs } from '../support/server-process.ts';
 
 const WAIT_MS = 15_000;
+
+/** The `[HH:MM] ` (or `[YYYY-MM-DD HH:MM] `) a chat line starts with. */
+const STAMP = String.raw`\[(?:\d{4}-\d\d-\d\d )?\d\d:\d\d\] `;
+
+/** A chat line whose text after the time is exactly `body`: `chatLine('You: hi')` matches `[09:42] You: hi`. */
+export function chatLine(body: string): RegExp {
+  return new RegExp(`^${STAMP}${body.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'u');
+}
+
+/** `line` without its time stamp, or undefined when it is not a chat line. */
+export function chatBody(line: string): string | undefined {
+  const match = new RegExp(`^${STAMP}(.*)$`, 'su').exec(line);
+  return match?.[1];
+}
 
 /** One run of the client program with piped stdio. */
 export class ClientProgram {
@@ -38,12 +55,21 @@ export class ClientProgram {
     for (const watch of [...this.#watchers]) watch();
   }
 
-  /** The first output line, at any time so far or later, that matches. */
-  waitFor(match: string | RegExp, timeoutMs = WAIT_MS): Promise<string> {
-    const test = typeof match === 'string' ? (l: string) => l === match : (l: string) => match.test(l);
+  /**
+   * The first output line, at any time so far or later, that matches; or,
+   * given a function, waits until it returns true of the output so far.
+   */
+  waitFor(match: string | RegExp | (() => boolean), timeoutMs = WAIT_MS): Promise<string> {
+    const find =
+      typeof match === 'function'
+        ? () => (match() ? (this.lines.at(-1) ?? '') : undefined)
+        : (() => {
+            const test = typeof match === 'string' ? (l: string) => l === match : (l: string) => match.test(l);
+            return () => this.lines.find(test);
+          })();
     return new Promise((resolve, reject) => {
       const check = () => {
-        const line = this.lines.find(test);
+        const line = find();
         if (line !== undefined) return done(() => resolve(line));
         if (this.#exited) done(() => reject(new Error(`client exited before printing ${String(match)}:\n${this.transcript()}`)));
       };
@@ -61,8 +87,13 @@ export class ClientProgram {
     });
   }
 
-  count(line: string): number {
-    return this.lines.filter((l) => l === line).length;
+  count(line: string | RegExp): number {
+    return this.lines.filter((l) => (typeof line === 'string' ? l === line : line.test(l))).length;
+  }
+
+  /** The first chat line that reads `[HH:MM] <body>`. */
+  waitForChat(body: string, timeoutMs = WAIT_MS): Promise<string> {
+    return this.waitFor(chatLine(body), timeoutMs);
   }
 
   send(line: string): void {
@@ -96,6 +127,10 @@ export function startClientProgram(args: readonly string[], env: NodeJS.ProcessE
       LINECHAT_NAME: '',
       LINECHAT_NO_RECONNECT: '',
       LINECHAT_RECONNECT_TIMEOUT: '',
+      LINECHAT_NO_COLOR: '',
+      NO_COLOR: '',
+      FORCE_COLOR: '',
+      TZ: 'UTC',
       ...env,
     },
   });

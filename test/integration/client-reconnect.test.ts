@@ -10,10 +10,13 @@
  * next attempt can then only happen afterwards, whatever its backoff drew.
  */
 import { afterEach, describe, expect } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { itOwnServer } from '../support/target.ts';
 import { LineClient, uniqueName } from '../support/line-client.ts';
-import { startClientProgram, type ClientProgram } from './client-program.ts';
+import { chatBody, chatLine, startClientProgram, type ClientProgram } from './client-program.ts';
 
 const TIMEOUT = 45_000;
 const ATTEMPT = /^\* Reconnecting in \d+\.\d s \(attempt \d+\)…$/;
@@ -23,18 +26,27 @@ const REFUSED = '* Could not reconnect: connection refused';
 const servers: ServerProcess[] = [];
 const programs: ClientProgram[] = [];
 const clients: LineClient[] = [];
+const dirs: string[] = [];
 
 afterEach(async () => {
   // SIGKILL ends a stopped process too, so a test that failed mid-pause cannot leak one.
   await Promise.all(programs.splice(0).map((p) => p.kill()));
   await Promise.all(clients.splice(0).map((c) => c.destroy()));
   await Promise.all(servers.splice(0).map((s) => s.stop()));
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-async function server(port?: number): Promise<ServerProcess> {
-  const started = await startServer(port === undefined ? [] : ['--port', String(port)]);
+async function server(port?: number, extra: string[] = []): Promise<ServerProcess> {
+  const started = await startServer([...(port === undefined ? [] : ['--port', String(port)]), ...extra]);
   servers.push(started);
   return started;
+}
+
+/** A fresh SQLite file for a server's history, removed in teardown. */
+function dbFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'linechat-client-'));
+  dirs.push(dir);
+  return join(dir, 'history.db');
 }
 
 async function user(at: ServerProcess, name: string): Promise<LineClient> {
@@ -72,7 +84,7 @@ async function whilePaused<T>(program: ClientProgram, during: () => Promise<T>):
 }
 
 const isMsg = (from: string, text: string) => (m: { command: string; params: readonly string[] }) =>
-  m.command === 'MSG' && m.params[3] === from && m.params[4] === text;
+  m.command === 'MSG' && m.params[3] === from && m.params[6] === text;
 
 describe('client program reconnects to a restarted server', () => {
   itOwnServer(
@@ -94,22 +106,22 @@ describe('client program reconnects to a restarted server', () => {
       });
 
       await program.waitFor(`* Reconnected as ${alice}.`);
-      await bob.expect((m) => m.command === 'JOIN' && m.params[0] === alice);
+      await bob.expect((m) => m.command === 'JOIN' && m.params[1] === alice);
       // Sent after reconnecting, once, and shown once its ECHO came ([CLIENT-2]).
       await bob.expect(isMsg(alice, 'typed during the outage'));
       await program.waitFor('* Sending 1 queued message.');
-      await program.waitFor('You: typed during the outage');
+      await program.waitForChat('You: typed during the outage');
 
       bob.send('SAY :welcome back');
-      await program.waitFor(`${bobName}: welcome back`);
+      await program.waitForChat(`${bobName}: welcome back`);
       program.send('glad to be back');
       await bob.expect(isMsg(alice, 'glad to be back'));
 
       program.end();
       expect(await program.exited).toEqual({ code: 0, signal: null });
-      expect(program.count('You: typed during the outage')).toBe(1);
+      expect(program.count(chatLine('You: typed during the outage'))).toBe(1);
       const order = ['* Not connected; your message', `* Reconnected as ${alice}.`, 'You: typed during the outage'].map((prefix) =>
-        program.lines.findIndex((l) => l.startsWith(prefix)),
+        program.lines.findIndex((l) => (chatBody(l) ?? l).startsWith(prefix)),
       );
       expect(order).toEqual([...order].sort((a, b) => a - b));
       expect(program.stderr).toBe('');
@@ -175,6 +187,84 @@ describe('client program reconnects to a restarted server', () => {
   );
 });
 
+describe('client program catches up on what it missed [HIST-6] [CLIENT-11]', () => {
+  itOwnServer(
+    '[CLIENT-11] [HIST-4] after a restart on the same database: rejoins its rooms and shows each message it missed once, marked as missed',
+    async () => {
+      const db = dbFile();
+      const first = await server(undefined, ['--db', db, '--db-sync', 'normal']);
+      const alice = uniqueName('a');
+      const room = `#${uniqueName('r')}`;
+      const program = await joined(first, alice);
+      program.send(`/join ${room}`);
+      await program.waitFor(`* You are in ${room} (1 user)`);
+      program.send('seen before');
+      await program.waitForChat(`${room} You: seen before`);
+      await killAndWaitForRefusal(first, program);
+
+      const bobName = uniqueName('b');
+      const bob = await whilePaused(program, async () => {
+        const second = await server(first.port, ['--db', db, '--db-sync', 'normal']);
+        const peer = await user(second, bobName);
+        peer.send(`JOIN ${room}`);
+        await peer.joined(room);
+        for (const text of ['missed in the room 1', 'missed in the room 2']) {
+          peer.send(`SAY ${room} :${text}`);
+          await peer.expect('ECHO');
+        }
+        peer.send('SAY #lobby :missed in the lobby');
+        await peer.expect('ECHO');
+        return peer;
+      });
+
+      await program.waitFor(`* Reconnected as ${alice}.`);
+      await program.waitFor(`* Joining ${room} again.`);
+      await program.waitForChat(`(missed) ${room} ${bobName}: missed in the room 2`);
+      await program.waitForChat(`(missed) #lobby ${bobName}: missed in the lobby`);
+      bob.send(`SAY ${room} :live again`);
+      await program.waitForChat(`${room} ${bobName}: live again`);
+      // Each once: the replay of the re-join and the catch-up brought them both.
+      for (const text of ['missed in the room 1', 'missed in the room 2']) {
+        expect(program.lines.filter((l) => l.endsWith(`${bobName}: ${text}`))).toHaveLength(1);
+      }
+      expect(program.lines.filter((l) => l.endsWith('You: seen before'))).toHaveLength(1);
+      await program.waitFor(`* 2 messages missed in ${room}:`);
+      // Text goes to the room it was talking in before the drop.
+      program.send('still here');
+      await bob.expect((m) => isMsg(alice, 'still here')(m) && m.params[4] === room);
+      program.end();
+      expect((await program.exited).code).toBe(0);
+    },
+    TIMEOUT,
+  );
+
+  itOwnServer(
+    '[CLIENT-11] [HIST-2] after a restart without a database: says the server no longer knows its last message and shows the latest instead',
+    async () => {
+      const first = await server();
+      const alice = uniqueName('a');
+      const program = await joined(first, alice);
+      const seer = await user(first, uniqueName('s'));
+      seer.send('SAY :before the restart');
+      await program.waitForChat(`${seer.name}: before the restart`);
+      await killAndWaitForRefusal(first, program);
+      const bobName = uniqueName('b');
+      await whilePaused(program, async () => {
+        const peer = await user(await server(first.port), bobName);
+        peer.send('SAY :after the restart');
+        await peer.expect('ECHO');
+      });
+      await program.waitFor(`* Reconnected as ${alice}.`);
+      await program.waitFor(/^! The server does not know the last message seen in #lobby .*showing the latest messages instead\.$/);
+      await program.waitForChat(`(missed) ${bobName}: after the restart`);
+      expect(program.lines.filter((l) => l.endsWith(`${bobName}: after the restart`))).toHaveLength(1);
+      program.end();
+      expect((await program.exited).code).toBe(0);
+    },
+    TIMEOUT,
+  );
+});
+
 describe('piped client at end of input while the server is down [CLIENT-10]', () => {
   itOwnServer(
     '[CLIENT-10] [CLIENT-8] waits for the server to come back, delivers the queued line, waits for its ECHO and exits 0',
@@ -190,8 +280,8 @@ describe('piped client at end of input while the server is down [CLIENT-10]', ()
       const bob = await whilePaused(program, async () => user(await server(first.port), uniqueName('b')));
       await bob.expect(isMsg(alice, 'sent at the very end'));
       expect(await program.exited).toEqual({ code: 0, signal: null });
-      expect(program.lines).toContain('You: sent at the very end');
-      await bob.expect((m) => m.command === 'LEAVE' && m.params[0] === alice && m.params[1] === 'quit');
+      expect(program.count(chatLine('You: sent at the very end'))).toBe(1);
+      await bob.expect((m) => m.command === 'LEAVE' && m.params[1] === alice && m.params[2] === 'quit');
     },
     TIMEOUT,
   );
