@@ -54,7 +54,7 @@ export interface CatchUpPort {
   history(target: string, query: HistoryQuery): void;
   /** Everything held for `target`, in order; `more` when the page limit cut the catch-up short. */
   release(target: string, messages: readonly HeldMessage[], more: boolean): void;
-  /** The server did not know `target`'s last id; its latest messages are fetched instead. */
+  /** The server did not know `target`'s last id; latest messages are fetched instead. Told once per catch-up. */
   reset(target: string): void;
 }
 
@@ -83,6 +83,8 @@ export class CatchUp {
   readonly #joinedByServer: ReadonlySet<string>;
   readonly #limit: number;
   readonly #port: CatchUpPort;
+  /** The user was told that the server forgot the ids. */
+  #told = false;
 
   /**
    * `lastAtAll` is the last id received at all, for private messages;
@@ -171,7 +173,10 @@ export class CatchUp {
     if (target === undefined || target.step !== 'fetching') return;
     if (code === 'UNKNOWN_MESSAGE' && !target.reset) {
       target.reset = true;
-      this.#port.reset(target.name);
+      // A server that forgot one id forgot them all (it restarted without
+      // its history): told once, for the first target.
+      if (!this.#told) this.#port.reset(target.name);
+      this.#told = true;
       this.#port.history(target.name, { kind: 'latest', limit: this.#limit });
       return;
     }

@@ -199,7 +199,7 @@ export function formatSessionEvent(event: SessionEvent, view: ViewState, render:
       return notice(formatBatch(event));
     case 'history-reset':
       return error(
-        `! The server does not know the last message seen in ${targetLabel(event.target)} (it may have restarted without its history); showing the latest messages instead.`,
+        `! The server does not know the last message seen in ${targetLabel(event.target)} (it may have restarted without its history); showing the latest messages of each room instead.`,
       );
     case 'disconnected':
       return formatClosed(event.cause, event.reason);

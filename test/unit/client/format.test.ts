@@ -260,7 +260,7 @@ describe('formatSessionEvent: notices and errors', () => {
       '* 2 messages missed in your rooms and conversations (there were more than could be fetched; /history shows the latest):',
     ]);
     expect(f({ type: 'history-reset', target: '#lobby' })).toEqual([
-      '! The server does not know the last message seen in #lobby (it may have restarted without its history); showing the latest messages instead.',
+      '! The server does not know the last message seen in #lobby (it may have restarted without its history); showing the latest messages of each room instead.',
     ]);
   });
 
