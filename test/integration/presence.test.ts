@@ -1,20 +1,30 @@
 /**
- * Presence and leaving (SPEC §6, §7, §8): JOIN/LEAVE with their reasons, WHO,
- * QUIT, every abrupt way a connection can end, and join/leave churn while
- * messages flow (REFERENCES §1 #4, #5).
+ * Presence and leaving (SPEC §9, §10, §11): JOIN/LEAVE with their reasons in
+ * each room, WHO, QUIT, every abrupt way a connection can end, and join/leave
+ * churn while messages flow (REFERENCES §1 #4, #5). Every client is in the
+ * lobby unless a test parts it, so that is where presence shows.
  */
 import { describe, expect, it } from 'vitest';
 import type { LineClient, Received } from '../support/line-client.ts';
 import { TICKS_PER_SECOND, cpuTicks, hasProc } from '../support/proc.ts';
-import { collect, expectErr, itVolume, repliesOf, settle, upTo, useServer } from '../support/suite.ts';
+import { collect, expectErr, itVolume, joinRoom, repliesOf, settle, upTo, useServer } from '../support/suite.ts';
 import { itOwnServer } from '../support/target.ts';
 
 // Flood control off: the churn test sends far more lines than a burst
 // ([FLOOD-1]); flood.test.ts tests flood control.
 const suite = useServer(['--flood-rate', '0']);
 
-const isLeaveOf = (name: string | undefined) => (m: Received) => m.command === 'LEAVE' && m.params[0] === name;
+/** `LEAVE <room> <name> …` of `name`, in `room` if given. */
+const isLeaveOf = (name: string | undefined, room?: string) => (m: Received) =>
+  m.command === 'LEAVE' && m.params[1] === name && (room === undefined || m.params[0] === room);
+const isJoinOf = (name: string | undefined) => (m: Received) => m.command === 'JOIN' && m.params[1] === name;
 const isFrom = (name: string | undefined) => (m: Received) => m.command === 'MSG' && m.params[3] === name;
+/** The lobby every client is in ([ROOM-2]); these tests need one. */
+const lobby = () => {
+  const room = suite.info.lobby;
+  if (room === undefined) throw new Error('these tests need a server with a lobby (LOBBY=)');
+  return room;
+};
 
 /** Every way a registered client can go without QUIT, and the reason peers must see. */
 const ABRUPT: Array<[string, (c: LineClient) => Promise<void>]> = [
@@ -47,7 +57,7 @@ describe('QUIT', () => {
     expect(last).toHaveLength(1);
     expect(last[0]).toMatchObject({ command: 'BYE', params: [reason] });
     const leave = await peer!.expect(isLeaveOf(a!.name));
-    expect(leave.params).toEqual([a!.name, 'quit', reason]);
+    expect(leave.params).toEqual([lobby(), a!.name, 'quit', reason]);
   });
 
   it('[QUIT-1] [PRES-1] QUIT without a reason gets BYE, and LEAVE <name> quit with an empty or no text', async () => {
@@ -58,8 +68,8 @@ describe('QUIT', () => {
     expect(last.map((m) => m.command)).toEqual(['BYE']);
     expect(last[0]!.params.join('')).toBe('');
     const leave = await peer!.expect(isLeaveOf(a!.name));
-    expect(leave.params.slice(0, 2)).toEqual([a!.name, 'quit']);
-    expect(leave.params.slice(2).join('')).toBe('');
+    expect(leave.params.slice(0, 3)).toEqual([lobby(), a!.name, 'quit']);
+    expect(leave.params.slice(3).join('')).toBe('');
   });
 
   it('[QUIT-1] [QUIT-2] [PRES-1] a QUIT followed at once by the end of the connection still counts as quit', async () => {
@@ -68,8 +78,8 @@ describe('QUIT', () => {
     a!.write('SAY :last\nQUIT :gone\n');
     a!.end();
     const seen = await upTo(peer!, isLeaveOf(a!.name));
-    expect(seen.filter(isFrom(a!.name)).map((m) => m.params[4])).toEqual(['last']);
-    expect(seen.at(-1)!.params).toEqual([a!.name, 'quit', 'gone']);
+    expect(seen.filter(isFrom(a!.name)).map((m) => m.params[6])).toEqual(['last']);
+    expect(seen.at(-1)!.params).toEqual([lobby(), a!.name, 'quit', 'gone']);
     const last = repliesOf(a!, await a!.untilClosed());
     expect(last.map((m) => m.command)).toEqual(['ECHO', 'BYE']);
   });
@@ -93,7 +103,7 @@ describe('QUIT', () => {
     const seen = await upTo(peer!, isLeaveOf(a!.name));
     const more = await peer!.barrier();
     expect([...seen, ...more].filter((m) => isFrom(a!.name)(m) || m.command === 'NICK' || m.params.includes(renamed))).toEqual([]);
-    expect(seen.at(-1)!.params[1]).toBe('quit');
+    expect(seen.at(-1)!.params[2]).toBe('quit');
     expect(await peer!.who()).not.toContain(renamed);
   });
 
@@ -105,7 +115,7 @@ describe('QUIT', () => {
     const last = repliesOf(client, await client.untilClosed());
     expect(last).toMatchObject([{ command: 'BYE', params: ['not staying'] }]);
     const seen = await peer.barrier();
-    expect(seen.filter((m) => m.command === 'LEAVE' && m.params[1] === 'quit' && m.params[2] === 'not staying')).toEqual([]);
+    expect(seen.filter((m) => m.command === 'LEAVE' && m.params[2] === 'quit' && m.params[3] === 'not staying')).toEqual([]);
   });
 });
 
@@ -119,8 +129,9 @@ describe('abrupt disconnects', () => {
       const seen = await upTo(peer!, isLeaveOf(name));
       expect(seen.filter(isFrom(name)), 'a partial line was relayed').toEqual([]);
       const leave = seen.at(-1)!;
-      expect(leave.params[1]).toBe('lost');
-      expect(leave.params.length).toBeLessThanOrEqual(3);
+      expect(leave.params[0]).toBe(lobby());
+      expect(leave.params[2]).toBe('lost');
+      expect(leave.params.length).toBeLessThanOrEqual(4);
       // At once: the very next reply to anyone no longer lists it...
       expect(await peer!.who()).not.toContain(name);
       // ...and the name can be taken.
@@ -182,10 +193,10 @@ describe('abrupt disconnects', () => {
     const late = await suite.user();
     const seen = await peer.barrier();
     const presence = seen.filter((m) => m.command === 'JOIN' || m.command === 'LEAVE');
-    expect(presence.filter((m) => attempted.includes(m.params[0]!))).toEqual([]);
+    expect(presence.filter((m) => attempted.includes(m.params[1]!))).toEqual([]);
     // On our own server every name announced is one a test here registered
     // (earlier tests' clients may still be leaving); nothing else is news.
-    if (suite.own) expect(presence.filter((m) => !suite.names.has(m.params[0]!))).toEqual([]);
+    if (suite.own) expect(presence.filter((m) => !suite.names.has(m.params[1]!))).toEqual([]);
     const online = await late.who();
     for (const name of attempted) expect(online).not.toContain(name);
     expect(online).toContain(late.name);
@@ -220,7 +231,7 @@ describe('abrupt disconnects', () => {
       );
     }
     // Every registered one has been seen to leave...
-    await collect(observer, registered.length, (m) => m.command === 'LEAVE' && registered.includes(m.params[0]!));
+    await collect(observer, registered.length, (m) => m.command === 'LEAVE' && registered.includes(m.params[1]!));
     expect(await observer.who()).not.toContain(registered[0]);
     // ...and now, with one idle client, the server must use (almost) no CPU.
     const start = cpuTicks(pid);
@@ -238,19 +249,57 @@ describe('abrupt disconnects', () => {
 });
 
 describe('WHO and presence', () => {
-  it('[PRES-1] [SESSION-5] [PRES-3] JOIN and LEAVE reach every registered client, and WHO follows them', async () => {
+  it('[PRES-1] [SESSION-5] [ROOM-2] [PRES-3] the lobby JOIN and the LEAVE reach every member of the lobby, and WHO follows them', async () => {
     const [a, b] = await suite.users(2);
     await settle(a!, b!);
     const c = await suite.user();
-    for (const peer of [a!, b!]) await peer.expect((m) => m.command === 'JOIN' && m.params[0] === c.name);
+    for (const peer of [a!, b!]) expect((await peer.expect(isJoinOf(c.name))).params).toEqual([lobby(), c.name]);
     expect(await a!.who()).toContain(c.name);
+    expect(await a!.who(lobby())).toContain(c.name);
     c.send('QUIT :x');
     await c.untilClosed();
     for (const peer of [a!, b!]) {
       const leave = await peer.expect(isLeaveOf(c.name));
-      expect(leave.params).toEqual([c.name, 'quit', 'x']);
+      expect(leave.params).toEqual([lobby(), c.name, 'quit', 'x']);
     }
     expect(await b!.who()).not.toContain(c.name);
+  });
+
+  it('[PRES-1] [ROOM-4] a client that leaves the server is announced in each room it was in, to that room\'s members only', async () => {
+    const [leaver, both, onlyRoom, outside] = await suite.users(4);
+    const room = suite.room();
+    await joinRoom(leaver!, room);
+    await joinRoom(both!, room);
+    await joinRoom(onlyRoom!, room);
+    onlyRoom!.send(`PART ${lobby()}`);
+    outside!.send(`PART ${lobby()}`);
+    await settle(leaver!, both!, onlyRoom!, outside!);
+    leaver!.send('QUIT :bye all');
+    await leaver!.untilClosed();
+    const leaves = (client: LineClient) => upTo(client, isLeaveOf(leaver!.name, room)).then((seen) => seen.filter(isLeaveOf(leaver!.name)));
+    const seenByBoth = [...(await leaves(both!)), ...(await both!.barrier()).filter(isLeaveOf(leaver!.name))];
+    expect(seenByBoth.map((m) => m.params[0]).sort()).toEqual([lobby(), room].sort());
+    for (const m of seenByBoth) expect(m.params.slice(1)).toEqual([leaver!.name, 'quit', 'bye all']);
+    const seenByRoom = [...(await leaves(onlyRoom!)), ...(await onlyRoom!.barrier()).filter(isLeaveOf(leaver!.name))];
+    expect(seenByRoom.map((m) => m.params[0])).toEqual([room]);
+    // In no room with it: told nothing, yet WHO no longer lists it [PRES-2].
+    expect((await outside!.barrier()).filter(isLeaveOf(leaver!.name))).toEqual([]);
+    expect(await outside!.who()).not.toContain(leaver!.name);
+  });
+
+  it('[PRES-1] [PRES-3] [ROOM-4] a client in no room hears no JOIN or LEAVE, but stays online and in WHO', async () => {
+    const hermit = await suite.user();
+    hermit.send(`PART ${lobby()}`);
+    expect((await hermit.expect('LEAVE')).params).toEqual([lobby(), hermit.name, 'part']);
+    const visitor = await suite.user();
+    visitor.send('QUIT');
+    await visitor.untilClosed();
+    const other = await suite.user();
+    expect(await other.who()).toContain(hermit.name);
+    expect(await other.who(lobby())).not.toContain(hermit.name);
+    const seen = await hermit.barrier();
+    expect(seen.filter((m) => m.command === 'JOIN' || m.command === 'LEAVE')).toEqual([]);
+    expect(await hermit.who()).toEqual(expect.arrayContaining([hermit.name, other.name]));
   });
 
   it('[PRES-5] [SESSION-5] [PRES-1] held JOINs and LEAVEs of a burst all come before the PONG of a PING sent after it, each LEAVE after its JOIN', async () => {
@@ -262,7 +311,7 @@ describe('WHO and presence', () => {
     // Closed means the server has taken each one offline, so its LEAVE exists.
     await Promise.all(leaving.map((c) => c.untilClosed()));
     const before = await watcher!.barrier();
-    const seen = before.filter((m) => m.command === 'JOIN' || m.command === 'LEAVE').map((m) => `${m.command} ${m.params[0]}`);
+    const seen = before.filter((m) => m.command === 'JOIN' || m.command === 'LEAVE').map((m) => `${m.command} ${m.params[1]}`);
     expect(new Set(seen.filter((l) => l.startsWith('JOIN ')))).toEqual(new Set(burst.map((c) => `JOIN ${c.name}`)));
     expect(new Set(seen.filter((l) => l.startsWith('LEAVE ')))).toEqual(new Set(leaving.map((c) => `LEAVE ${c.name}`)));
     for (const c of leaving) expect(seen.indexOf(`LEAVE ${c.name}`)).toBeGreaterThan(seen.indexOf(`JOIN ${c.name}`));
@@ -303,7 +352,7 @@ describe('WHO and presence', () => {
         else await c.destroy();
       }),
     );
-    await collect(observer, gone.length, (m) => m.command === 'LEAVE' && gone.includes(m.params[0]!));
+    await collect(observer, gone.length, (m) => m.command === 'LEAVE' && gone.includes(m.params[1]!));
     const after = await observer.who();
     const remaining = names.filter((n) => !gone.includes(n));
     expect(after.filter((n) => names.includes(n)).sort()).toEqual([...remaining].sort());
@@ -359,7 +408,7 @@ describe('WHO and presence', () => {
     for (const [k, listener] of listeners.entries()) {
       const got = received[k]!;
       for (const s of senders) {
-        const texts = got.filter((m) => m.params[3] === s.name).map((m) => m.params[4]);
+        const texts = got.filter((m) => m.params[3] === s.name).map((m) => m.params[6]);
         expect(texts).toEqual(Array.from({ length: M }, (_, i) => `${s.name}#${i}`));
       }
       const leftovers = (await listener.barrier()).filter((m) => m.command === 'MSG' && senderNames.has(m.params[3]!));
@@ -372,12 +421,13 @@ describe('WHO and presence', () => {
     const presence = await collect(
       watcher,
       2 * churned.length,
-      (m) => (m.command === 'JOIN' || m.command === 'LEAVE') && churnedNames.has(m.params[0]!),
+      (m) => (m.command === 'JOIN' || m.command === 'LEAVE') && churnedNames.has(m.params[1]!),
     );
     for (const { name, reason } of churned) {
-      const events = presence.filter((m) => m.params[0] === name);
+      const events = presence.filter((m) => m.params[1] === name);
       expect(events.map((m) => m.command), name).toEqual(['JOIN', 'LEAVE']);
-      expect(events[1]!.params[1], name).toBe(reason);
+      expect(events.map((m) => m.params[0]), name).toEqual([lobby(), lobby()]);
+      expect(events[1]!.params[2], name).toBe(reason);
     }
     const online = await watcher.who();
     for (const { name } of churned) expect(online).not.toContain(name);
