@@ -55,7 +55,7 @@ export const COMMANDS: readonly string[] = [
 ];
 
 export const HELP_LINES: readonly string[] = [
-  'Type a message and press Enter to send it to the active room or conversation (shown in the prompt). Commands:',
+  'Type a message and press Enter: it goes to the room or person in the prompt. Commands:',
   '  /join <#room>           join a room; it becomes the active one',
   '  /part [#room] [reason]  leave a room (the active one by default)',
   '  /switch <#room|name>    make a room you are in, or a private conversation, the active one',
