@@ -1,12 +1,16 @@
 /**
  * Session, names and command grammar over real TCP: the greeting, HELLO and
- * its errors, the greeting state, NICK, command words and parameters
- * (SPEC §2, §4). Runs against our server or, with CHAT_SERVER, any server.
+ * its errors, the lobby join that follows WELCOME, the greeting state, NICK,
+ * command words and parameters (SPEC §2, §4). Runs against our server or,
+ * with CHAT_SERVER, any server.
  */
 import { describe, expect, it } from 'vitest';
-import { about, expectErr, isSortedIgnoringCase, readGreeting, repliesOf, settle, useServer } from '../support/suite.ts';
+import type { Received } from '../support/line-client.ts';
+import { about, expectErr, isSortedIgnoringCase, joinRoom, readGreeting, repliesOf, settle, useServer } from '../support/suite.ts';
 
 const suite = useServer();
+
+const isJoinOf = (name: string) => (m: Received) => m.command === 'JOIN' && m.params[1] === name;
 
 describe('greeting', () => {
   it('[SESSION-1] [LIMIT-1] [LIMIT-4] the first line is LINECHAT <versions> <server-name> with LINE, READCAP and NAMELEN, and READCAP > LINE', async () => {
@@ -23,25 +27,57 @@ describe('greeting', () => {
     // The greeting ends with the free text; every parameter between is a key=value.
     expect(first.params.length).toBe(2 + info.keys.size + 1);
     for (const key of info.keys.keys()) expect(key).toMatch(/^[A-Za-z0-9_-]+$/);
+    // The room limits of §3 ([LIMIT-1]); readGreeting has checked they are integers.
+    expect(info.roomLen).toBeGreaterThanOrEqual(2);
+    expect(info.topicLen).toBeGreaterThan(0);
+    expect(info.histLimit).toBeGreaterThan(0);
+    expect(info.maxJoin).toBeGreaterThan(0);
+    expect(info.replay).toBeLessThanOrEqual(info.histLimit);
+    // A lobby, when there is one, is a room name ([ROOM-1], [ROOM-2]).
+    if (info.lobby !== undefined) {
+      expect(info.lobby).toMatch(/^#[A-Za-z0-9][A-Za-z0-9_-]*$/);
+      expect(info.lobby.length).toBeLessThanOrEqual(info.roomLen);
+    }
     // Nothing else arrives until the client speaks.
     expect(repliesOf(client, await client.barrier())).toEqual([]);
   });
 });
 
 describe('HELLO', () => {
-  it('[SESSION-3] [SESSION-5] HELLO 1 <name> gets WELCOME <name>, then every other registered client gets JOIN <name>', async () => {
+  it('[SESSION-3] [SESSION-5] [ROOM-2] [ROOM-3] [HIST-4] HELLO 1 <name> gets WELCOME <name>, then the lobby join (JOIN, ROOM, HIST… ENDHIST) before the reply to its next line; the lobby\'s members get JOIN <lobby> <name>', async (context) => {
+    const lobby = suite.info.lobby;
+    if (lobby === undefined) context.skip('the server has no lobby');
     const [a, b] = await suite.users(2);
+    a!.send(`SAY :before ${suite.name('x')}`);
+    await a!.expect('ECHO');
     const c = await suite.connect();
     const name = suite.name('c');
-    c.send(`HELLO 1 ${name}`);
+    // HELLO and the next line in one write: the join replies still come first.
+    c.write(`HELLO 1 ${name}\nPING next\n`);
     const welcome = await c.expect((m) => m.command === 'WELCOME' || m.command === 'ERR');
     expect(welcome.command).toBe('WELCOME');
     expect(welcome.params).toHaveLength(2);
     expect(welcome.params[0]).toBe(name);
-    for (const peer of [a!, b!]) {
-      const join = await peer.expect((m) => m.command === 'JOIN' && m.params[0] === name);
-      expect(join.params).toEqual([name]);
+    const lines = await c.barrier();
+    const pong = lines.findIndex((m) => m.command === 'PONG' && m.params[0] === 'next');
+    expect(pong).toBeGreaterThan(0);
+    const join = lines.slice(0, pong);
+    expect(join[0]).toMatchObject({ command: 'JOIN', params: [lobby, name] });
+    expect(join[1]!.command).toBe('ROOM');
+    expect(join[1]!.params[0]).toBe(lobby);
+    expect(Number(join[1]!.params[1])).toBeGreaterThanOrEqual(3);
+    const end = join.at(-1)!;
+    expect(end.command).toBe('ENDHIST');
+    expect(end.params).toEqual([lobby, String(join.length - 3)]);
+    const hist = join.slice(2, -1);
+    for (const m of hist) {
+      expect(m.command).toBe('HIST');
+      expect(m.params[4]).toBe(lobby);
     }
+    expect(hist.length).toBeGreaterThan(0);
+    expect(hist.length).toBeLessThanOrEqual(suite.info.replay);
+    expect(hist.at(-1)!.params[3]).toBe(a!.name);
+    for (const peer of [a!, b!]) expect((await peer.expect(isJoinOf(name))).params).toEqual([lobby, name]);
   });
 
   it('[SESSION-3] a version the server does not speak gets ERR UNSUPPORTED_VERSION HELLO, and the client stays in the greeting state', async () => {
@@ -59,7 +95,7 @@ describe('HELLO', () => {
     expect(about(await observer.barrier(), [name])).toEqual([]);
     // ...and free to try a version it speaks.
     expect(await client.register(name)).toBe(name);
-    await observer.expect((m) => m.command === 'JOIN' && m.params[0] === name);
+    await observer.expect(isJoinOf(name));
   });
 
   it('[SESSION-4] HELLO 1 without a name assigns a free name guest-<digits>', async () => {
@@ -99,7 +135,7 @@ describe('HELLO', () => {
     expect(replies).toHaveLength(invalid.length + 1);
     for (const reply of replies) expectErr(reply, 'BAD_NAME', 'HELLO');
     const notices = await observer.barrier();
-    expect(notices.filter((m) => m.command === 'JOIN' && invalid.includes(m.params[0]!))).toEqual([]);
+    expect(notices.filter((m) => m.command === 'JOIN' && invalid.includes(m.params[1]!))).toEqual([]);
     expect(await client.register(suite.name('ok'))).toBeDefined();
   });
 
@@ -116,26 +152,38 @@ describe('HELLO', () => {
     expect((await owner.who()).filter((n) => n.toLowerCase() === taken.toLowerCase())).toEqual([taken]);
   });
 
-  it('[SESSION-7] [PRES-4] before WELCOME only HELLO, PING, PONG and QUIT are accepted; NICK, SAY and WHO get ERR NOT_REGISTERED', async () => {
+  it('[SESSION-7] [PRES-4] before WELCOME only HELLO, PING, PONG and QUIT are accepted; every other command gets ERR NOT_REGISTERED', async () => {
     const observer = await suite.user();
     const client = await suite.connect();
     const text = `not registered ${suite.name('t')}`;
     const nick = suite.name('n');
-    client.send(`NICK ${nick}`);
-    client.send(`SAY :${text}`);
-    client.send('WHO');
+    const room = suite.room();
+    const refused: Array<[string, string]> = [
+      [`NICK ${nick}`, 'NICK'],
+      [`SAY :${text}`, 'SAY'],
+      [`SAY ${observer.name} :${text}`, 'SAY'],
+      [`ME :${text}`, 'ME'],
+      [`JOIN ${room}`, 'JOIN'],
+      [`PART ${suite.info.lobby ?? room}`, 'PART'],
+      ['ROOMS', 'ROOMS'],
+      [`TOPIC ${room} :${text}`, 'TOPIC'],
+      ['WHO', 'WHO'],
+      [`HISTORY * LATEST 1`, 'HISTORY'],
+    ];
+    for (const [line] of refused) client.send(line);
     client.send('PONG nothing-to-answer');
     client.send('PING p1');
     const replies = repliesOf(client, await client.barrier());
-    expect(replies).toHaveLength(4);
-    expectErr(replies[0], 'NOT_REGISTERED', 'NICK');
-    expectErr(replies[1], 'NOT_REGISTERED', 'SAY');
-    expectErr(replies[2], 'NOT_REGISTERED', 'WHO');
-    expect(replies[3]).toMatchObject({ command: 'PONG', params: ['p1'] });
+    expect(replies).toHaveLength(refused.length + 1);
+    refused.forEach(([, command], i) => expectErr(replies[i], 'NOT_REGISTERED', command));
+    expect(replies.at(-1)).toMatchObject({ command: 'PONG', params: ['p1'] });
     const seen = await observer.barrier();
     expect(seen.filter((m) => m.command === 'MSG' && m.params.at(-1) === text)).toEqual([]);
-    expect(about(seen, [nick])).toEqual([]);
+    expect(about(seen, [nick, room])).toEqual([]);
     expect(await observer.who()).not.toContain(nick);
+    observer.send('ROOMS');
+    const rooms = await observer.barrier();
+    expect(rooms.filter((m) => m.command === 'ROOM' && m.params[0]!.toLowerCase() === room.toLowerCase())).toEqual([]);
     // QUIT is accepted too.
     client.send('QUIT');
     const last = await client.untilClosed();
@@ -170,14 +218,20 @@ describe('command words and parameters', () => {
     client.send(`hello 1 ${name}`);
     expect((await client.expect('WELCOME')).params[0]).toBe(name);
     client.name = name;
+    const room = suite.room();
     client.send('say :lower');
     client.send('Say :mixed');
     client.send('sAY :other');
     client.send('who');
+    client.send(`jOiN ${room}`);
+    client.send(`me ${room} :acts`);
+    client.send('RoOmS');
     client.send('pInG tok');
     const replies = repliesOf(client, await client.barrier());
-    expect(replies.filter((m) => m.command === 'ECHO').map((m) => m.params[4])).toEqual(['lower', 'mixed', 'other']);
+    expect(replies.filter((m) => m.command === 'ECHO').map((m) => m.params[6])).toEqual(['lower', 'mixed', 'other', 'acts']);
     expect(replies.some((m) => m.command === 'ENDWHO')).toBe(true);
+    expect(replies.some((m) => m.command === 'ENDHIST' && m.params[0] === room)).toBe(true);
+    expect(replies.some((m) => m.command === 'ENDROOMS')).toBe(true);
     expect(replies.filter((m) => m.command === 'PONG').map((m) => m.params)).toEqual([['tok']]);
     const renamed = suite.name('r');
     client.send(`NiCk ${renamed}`);
@@ -207,7 +261,18 @@ describe('command words and parameters', () => {
       ['PONG', 'tok2'],
     ]);
     const msg = await peer.expect((m) => m.command === 'MSG' && m.params[3] === name);
-    expect(msg.params[4]).toBe('word');
+    expect(msg.params[6]).toBe('word');
+    // A room name, a target and a topic read the same either way.
+    const room = suite.room();
+    client.send(`JOIN :${room}`);
+    client.send(`TOPIC ${room} word`);
+    client.send(`SAY ${room} word`);
+    client.send(`SAY :${room}`); // one parameter: the text, said in the lobby
+    const more = repliesOf(client, await client.barrier());
+    expect(more.map((m) => m.command)).toEqual(['JOIN', 'ROOM', 'ENDHIST', 'TOPIC', 'ECHO', 'ECHO']);
+    expect(more[3]!.params[3]).toBe('word');
+    expect(more[4]!.params.slice(4)).toEqual([room, 'say', 'word']);
+    expect(more[5]!.params.slice(4)).toEqual([suite.info.lobby, 'say', room]);
   });
 
   it('[LINE-3] [LINE-4] [MSG-2] the server writes a text as a trailing parameter whenever it must, and spaces in it are kept exactly', async () => {
@@ -216,10 +281,10 @@ describe('command words and parameters', () => {
     const texts = ['  leading and trailing  ', ':starts with a colon', '::', 'a :b: c', ' ', 'x'];
     for (const text of texts) client.send(`   SAY    :${text}`);
     const echoes = (await client.barrier()).filter((m) => m.command === 'ECHO');
-    expect(echoes.map((m) => m.params[4])).toEqual(texts);
+    expect(echoes.map((m) => m.params[6])).toEqual(texts);
     const msgs = (await peer.barrier()).filter((m) => m.command === 'MSG' && m.params[3] === client.name);
-    expect(msgs.map((m) => m.params[4])).toEqual(texts);
-    for (const m of [...echoes, ...msgs]) expect(m.params).toHaveLength(5);
+    expect(msgs.map((m) => m.params[6])).toEqual(texts);
+    for (const m of [...echoes, ...msgs]) expect(m.params).toHaveLength(7);
   });
 
   it('[LINE-4] spaces before the command and after the last middle parameter are not part of any parameter', async () => {
@@ -228,6 +293,7 @@ describe('command words and parameters', () => {
     client.send(`    HELLO   1    ${name}    `);
     expect((await client.expect((m) => m.command === 'WELCOME' || m.command === 'ERR')).params[0]).toBe(name);
     client.name = name;
+    if (suite.info.lobby !== undefined) await client.joined(suite.info.lobby);
     client.send('   PING    tok3   ');
     expect(repliesOf(client, await client.barrier())).toMatchObject([{ command: 'PONG', params: ['tok3'] }]);
   });
@@ -260,9 +326,20 @@ describe('command words and parameters', () => {
       ['NICK', 'NICK'],
       [`NICK ${newName} extra`, 'NICK'],
       ['SAY', 'SAY'],
-      ['SAY two words', 'SAY'],
-      ['SAY one :two three', 'SAY'],
-      ['WHO everyone', 'WHO'],
+      ['SAY #r two words', 'SAY'],
+      ['SAY #r one :two three', 'SAY'],
+      ['ME', 'ME'],
+      ['ME #r two words', 'ME'],
+      ['JOIN', 'JOIN'],
+      ['JOIN #a #b', 'JOIN'],
+      ['PART', 'PART'],
+      ['PART #a b c', 'PART'],
+      ['ROOMS all', 'ROOMS'],
+      ['TOPIC', 'TOPIC'],
+      ['TOPIC #a b c', 'TOPIC'],
+      ['WHO #a #b', 'WHO'],
+      ['HISTORY #a LATEST', 'HISTORY'],
+      ['HISTORY #a BETWEEN id=a id=b 1 2', 'HISTORY'],
       ['PING', 'PING'],
       ['PING a b', 'PING'],
       ['PONG', 'PONG'],
@@ -339,12 +416,12 @@ describe('names', () => {
     const chosen = `MiX${suite.name('e')}`.slice(0, suite.info.nameLen);
     const owner = await suite.user(chosen);
     expect(owner.name).toBe(chosen);
-    expect((await observer.expect((m) => m.command === 'JOIN' && m.params[0]!.toLowerCase() === chosen.toLowerCase())).params[0]).toBe(chosen);
+    expect((await observer.expect((m) => m.command === 'JOIN' && m.params[1]!.toLowerCase() === chosen.toLowerCase())).params[1]).toBe(chosen);
     const online = await observer.who();
     expect(online).toContain(chosen);
     expect(online).not.toContain(chosen.toLowerCase());
     owner.send('SAY :case');
-    expect((await observer.expect((m) => m.command === 'MSG' && m.params[4] === 'case')).params[3]).toBe(chosen);
+    expect((await observer.expect((m) => m.command === 'MSG' && m.params[6] === 'case')).params[3]).toBe(chosen);
     // Another client cannot take it in another case, by HELLO or by NICK.
     const other = await suite.user();
     other.send(`NICK ${chosen.toLowerCase()}`);
@@ -354,13 +431,24 @@ describe('names', () => {
     for (const reply of replies) expectErr(reply, 'NAME_IN_USE', 'NICK');
   });
 
-  it('[NAME-3] NICK renames: every registered client, the renamed one included, gets NICK <old> <new>; the old name is free and the new one taken', async () => {
-    const [client, peer] = await suite.users(2);
+  it('[NAME-3] NICK renames: the renamed client and every client sharing a room with it get NICK <old> <new> exactly once, others nothing; the old name is free and the new one taken', async () => {
+    const [client, peer, roommate, stranger] = await suite.users(4);
     const old = client!.name!;
+    // peer shares the lobby and a room with it; roommate only the room; stranger nothing.
+    const room = suite.room();
+    for (const c of [client!, peer!, roommate!]) await joinRoom(c, room);
+    for (const c of [roommate!, stranger!]) c.send(`PART ${suite.info.lobby}`);
+    await settle(client!, peer!, roommate!, stranger!);
     const renamed = suite.name('r');
     client!.send(`NICK ${renamed}`);
     expect((await client!.expect('NICK')).params).toEqual([old, renamed]);
-    expect((await peer!.expect((m) => m.command === 'NICK' && m.params[0] === old)).params).toEqual([old, renamed]);
+    const isRename = (m: Received) => m.command === 'NICK' && m.params[0] === old;
+    for (const c of [client!, peer!, roommate!, stranger!]) {
+      const seen = (await c.barrier()).filter(isRename);
+      if (c === client) expect(seen, 'a second NICK to the renamed one').toEqual([]);
+      else if (c === stranger) expect(seen, 'a NICK to one who shares no room').toEqual([]);
+      else expect(seen.map((m) => m.params), `${c.name} gets it once`).toEqual([[old, renamed]]);
+    }
     client!.name = renamed;
     const online = await peer!.who();
     expect(online).toContain(renamed);
@@ -373,7 +461,9 @@ describe('names', () => {
     expectErr(await clash.expect('ERR'), 'NAME_IN_USE', 'HELLO');
     // Messages carry the new name.
     client!.send('SAY :after rename');
-    expect((await peer!.expect((m) => m.command === 'MSG' && m.params[4] === 'after rename')).params[3]).toBe(renamed);
+    expect((await peer!.expect((m) => m.command === 'MSG' && m.params[6] === 'after rename')).params[3]).toBe(renamed);
+    // WHO lists it under the new name for everyone, a stranger included.
+    expect(await stranger!.who()).toContain(renamed);
   });
 
   it('[NAME-3] [NAME-1] NICK to an invalid or taken name gets ERR BAD_NAME NICK or ERR NAME_IN_USE NICK and changes nothing', async () => {
@@ -423,7 +513,12 @@ describe('WHO', () => {
     asker.send('WHO');
     const lines: string[] = [];
     const end = await asker.expect((m) => {
-      if (m.command === 'USER') lines.push(m.params[0]!);
+      if (m.command === 'USER') {
+        // USER <name> <idle>: whole seconds, and these clients have just registered.
+        expect(m.params, m.raw).toHaveLength(2);
+        expect(m.params[1], m.raw).toMatch(/^(0|[1-9][0-9]*)$/);
+        lines.push(m.params[0]!);
+      }
       return m.command === 'ENDWHO';
     });
     expect(end.params).toEqual([String(lines.length)]);
@@ -434,5 +529,34 @@ describe('WHO', () => {
     expect(new Set(lines.map((n) => n.toLowerCase())).size).toBe(lines.length);
     expect(lines).not.toContain(`Z${stem}`);
     if (suite.own) expect(suite.foreign(lines)).toEqual([]);
+  });
+});
+
+describe('WHO <room>', () => {
+  it('[PRES-3] lists the members of a room only, ordered without regard to case, and answers NO_SUCH_ROOM WHO for a room that does not exist', async () => {
+    const stem = suite.name('w').slice(0, suite.info.nameLen - 2);
+    const chosen = [`b${stem}`, `A${stem}`, `c${stem}`].map((n) => n.slice(0, suite.info.nameLen));
+    const clients = [];
+    for (const name of chosen) clients.push(await suite.user(name));
+    const outsider = await suite.user();
+    const room = suite.room();
+    for (const c of clients.slice(0, 2)) await joinRoom(c, room);
+    outsider.send(`WHO ${room.toUpperCase()}`);
+    const lines = await outsider.barrier();
+    expect(lines.map((m) => m.command)).toEqual(['USER', 'USER', 'ENDWHO']);
+    expect(lines.slice(0, 2).map((m) => m.params[0])).toEqual([`A${stem}`, `b${stem}`]);
+    expect(lines[2]!.params).toEqual(['2']);
+    outsider.send(`WHO ${suite.room('none')}`);
+    expectErr((await outsider.barrier())[0], 'NO_SUCH_ROOM', 'WHO');
+  });
+
+  // Idle times over seconds are tested on an injected clock (test/unit/server/hub.test.ts); here, without sleeping, only near 0.
+  it('[PRES-3] <idle> is a whole number of seconds, near 0 for a client that has just registered or spoken', async () => {
+    const [talker, asker] = await suite.users(2);
+    const idle = async () => (await asker!.whoIdle()).find((u) => u.name === talker!.name)!.idle;
+    expect(await idle()).toBeLessThanOrEqual(1);
+    talker!.send('SAY :still here');
+    await talker!.expect('ECHO');
+    expect(await idle()).toBeLessThanOrEqual(1);
   });
 });
