@@ -17,7 +17,7 @@
  * how things look (colours, markup, the clock) in a `Render`, so tests pin
  * both.
  */
-import { MessageKind, type ChatMessage } from '../protocol/messages.ts';
+import { MessageKind } from '../protocol/messages.ts';
 import { foldName, isRoomName } from '../protocol/names.ts';
 import type { CloseCause, Origin, Outgoing, RoomInfo, SessionEvent, UserInfo } from './events.ts';
 import { sanitize } from './sanitize.ts';
@@ -316,7 +316,3 @@ function formatBytes(bytes: number): string {
   return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
-/** The conversation a private message belongs to: the other person ([MSG-10]). */
-export function partnerOf(message: ChatMessage, own: boolean): string {
-  return own ? message.to : message.from;
-}
