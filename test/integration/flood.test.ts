@@ -33,7 +33,7 @@ async function roundTrip(client: LineClient): Promise<{ ms: number; before: Rece
 
 /** The numbers in the texts of `sender`'s ECHOs or MSGs among `messages`. */
 function numbersFrom(messages: readonly Received[], command: 'ECHO' | 'MSG', sender: string): number[] {
-  return messages.filter((m) => m.command === command && m.params[3] === sender).map((m) => Number(m.params[4]));
+  return messages.filter((m) => m.command === command && m.params[3] === sender).map((m) => Number(m.params[6]));
 }
 
 describe('flood control', () => {
@@ -60,7 +60,7 @@ describe('flood control', () => {
     let floodEnd = 0;
     const echoed = new Signal();
     const flooding = collectAll(flooder, count, (m) => {
-      echoes.push(m.command === 'ECHO' ? Number(m.params[4]) : NaN);
+      echoes.push(m.command === 'ECHO' ? Number(m.params[6]) : NaN);
       if (echoes.length === count) floodEnd = performance.now();
       echoed.notify();
     });
@@ -130,14 +130,14 @@ describe('flood control', () => {
       ...Array.from({ length: pings }, (_, i) => `PONG p${i}`),
       ...Array.from({ length: BURST }, () => expect.stringMatching(/^ECHO /)),
     ]);
-    expect(replies.slice(pings).map((m) => m.params[4])).toEqual(Array.from({ length: BURST }, (_, i) => `s${i}`));
+    expect(replies.slice(pings).map((m) => m.params[6])).toEqual(Array.from({ length: BURST }, (_, i) => `s${i}`));
     expect(ms, 'time for free PINGs and a full burst').toBeLessThan((1000 * (2 * pings)) / RATE / 4);
 
     // A PING behind held lines is answered after their replies, never before ([PING-1]).
     const held = 3 * BURST;
     a.write(Array.from({ length: held }, (_, i) => `SAY :h${i}\n`).join('') + 'PING after\n');
     const order = repliesOf(a, await a.barrier());
-    expect(order.map((m) => (m.command === 'ECHO' ? m.params[4] : `${m.command} ${m.params[0]}`))).toEqual([
+    expect(order.map((m) => (m.command === 'ECHO' ? m.params[6] : `${m.command} ${m.params[0]}`))).toEqual([
       ...Array.from({ length: held }, (_, i) => `h${i}`),
       'PONG after',
     ]);
@@ -164,7 +164,7 @@ describe('flood control', () => {
     const got: number[] = [];
     const others: Received[] = [];
     await collectAll(a, count, (m) => {
-      if (m.command === 'ECHO') got.push(Number(m.params[4]!.split(' ')[0]));
+      if (m.command === 'ECHO') got.push(Number(m.params[6]!.split(' ')[0]));
       else others.push(m);
     });
     const seconds = (performance.now() - t0) / 1000;
@@ -176,7 +176,7 @@ describe('flood control', () => {
     expect(seconds, 'paced by flood control').toBeGreaterThan((0.7 * (count - BURST)) / rate);
     // Still a full member afterwards.
     a.send('SAY :still here');
-    expect((await a.expect('ECHO')).params[4]).toBe('still here');
+    expect((await a.expect('ECHO')).params[6]).toBe('still here');
     expect(await watcher.who()).toContain('blaster');
   }, 60_000);
 });

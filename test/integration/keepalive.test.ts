@@ -20,7 +20,8 @@ const KEEPALIVE = ['--ping-interval', String(PING_S), '--ping-timeout', String(P
 /** Generous: a timer of 0.3 s on a loaded machine. */
 const WAIT_MS = 10_000;
 
-const isLeaveOf = (name: string | undefined) => (m: Received) => m.command === 'LEAVE' && m.params[0] === name;
+/** `LEAVE <room> <name> …` of `name`, in whichever room (here: the lobby). */
+const isLeaveOf = (name: string | undefined) => (m: Received) => m.command === 'LEAVE' && m.params[1] === name;
 
 describe('keepalive', () => {
   itOwnServer('[PING-4] [ERR-2] [PRES-1] [PRES-4] a client that does not answer PING gets ERR PING_TIMEOUT and is closed; peers see LEAVE <name> timeout', async () => {
@@ -55,7 +56,8 @@ describe('keepalive', () => {
 
     // The registered one leaves with reason timeout; the unregistered one was never announced.
     const seen = await peer.expect(isLeaveOf('silent'), WAIT_MS);
-    expect(seen.params[1]).toBe('timeout');
+    expect(seen.params[0]).toBe(info.lobby);
+    expect(seen.params[2]).toBe('timeout');
     const rest = await peer.barrier();
     expect(rest.filter((m) => m.command === 'LEAVE' || m.command === 'JOIN')).toEqual([]);
     // The peer, which answered every PING, is still online; the silent one is not.
@@ -108,7 +110,7 @@ describe('keepalive', () => {
       if (m.command !== 'PING') got.push(m);
       return got.length === count;
     }, WAIT_MS);
-    expect(got.map((m) => (m.command === 'ECHO' ? Number(m.params[4]) : m.raw))).toEqual(Array.from({ length: count }, (_, i) => i));
+    expect(got.map((m) => (m.command === 'ECHO' ? Number(m.params[6]) : m.raw))).toEqual(Array.from({ length: count }, (_, i) => i));
     // Once it is silent for real, it is timed out like anyone else.
     const end = await busy.untilClosed(WAIT_MS);
     expectErr(end.filter((m) => m.command !== 'PING').at(-1), 'PING_TIMEOUT', '*');
@@ -123,7 +125,7 @@ describe('keepalive', () => {
       await program.kill();
     });
     await program.waitFor(/^You are frozen\. /);
-    await peer.expect((m) => m.command === 'JOIN' && m.params[0] === 'frozen', WAIT_MS);
+    await peer.expect((m) => m.command === 'JOIN' && m.params[1] === 'frozen', WAIT_MS);
 
     // While it runs, it answers PINGs ([CLIENT-5]): a silent client that
     // joined after it is timed out, and by then the program has had its
@@ -138,7 +140,7 @@ describe('keepalive', () => {
     const leave = await peer.expect(isLeaveOf('frozen'), WAIT_MS);
     const ms = performance.now() - t0;
     console.log(`[PING-4] frozen client program dropped ${ms.toFixed(0)} ms after SIGSTOP (PING=${PING_S} s, PINGTIMEOUT=${PING_S} s)`);
-    expect(leave.params[1]).toBe('timeout');
+    expect(leave.params[2]).toBe('timeout');
     expect(ms).toBeGreaterThan(0.8 * PING_S * 1000);
     expect(await peer.who()).toEqual(['watcher']);
   }, 30_000);
@@ -179,7 +181,7 @@ describe('registration timeout', () => {
     // The registered client is still there, and heard nothing of the others.
     expect((await early.barrier()).map((m) => m.raw)).toEqual([]);
     early.send('SAY :still here');
-    expect((await early.expect('ECHO')).params[4]).toBe('still here');
+    expect((await early.expect('ECHO')).params[6]).toBe('still here');
     expect(await early.who()).toEqual(['early']);
   }, 30_000);
 });
