@@ -66,17 +66,21 @@ export class Hub {
   constructor(options: HubOptions) {
     this.#options = options;
     this.#lastTime = options.store.newestTime();
-    for (const stored of options.store.rooms()) {
+    const store = options.store;
+    for (const stored of store.rooms()) {
       const topic = { text: stored.topic, setter: stored.setter, time: stored.topicTime };
-      const room = this.#newRoom(stored.key, stored.name, { persistent: true, topic });
-      room.stored = true;
-      this.#rooms.set(stored.key, room);
+      const hasHistory = store.page([stored.key], { kind: 'latest', limit: 1 }).length > 0;
+      const room = this.#newRoom(stored.key, stored.name, { stored: true, hasHistory, topic });
+      // A room whose topic was cleared and that has no history was kept by mistake of nobody: it is gone ([ROOM-6]).
+      if (room.persistent) this.#rooms.set(stored.key, room);
     }
     const lobby = options.lobby;
     if (lobby !== undefined) {
-      const room = this.#rooms.get(foldName(lobby)) ?? this.#newRoom(foldName(lobby), lobby, { persistent: true });
-      room.persistent = true;
-      this.#rooms.set(room.key, room);
+      const kept = this.#rooms.get(foldName(lobby));
+      this.#rooms.set(
+        foldName(lobby),
+        this.#newRoom(foldName(lobby), kept?.name ?? lobby, { isLobby: true, stored: kept?.stored, hasHistory: kept?.hasHistory, topic: kept?.topic }),
+      );
     }
   }
 
@@ -128,7 +132,7 @@ export class Hub {
       if (this.#rooms.size >= this.#options.maxRooms) {
         throw new ProtocolError('TOO_MANY_ROOMS', 'JOIN', `The server holds at most ${this.#options.maxRooms} rooms`);
       }
-      room = this.#newRoom(foldName(name), name, { persistent: false });
+      room = this.#newRoom(foldName(name), name, {});
       this.#rooms.set(room.key, room);
     }
     room.members.add(session);
@@ -302,15 +306,16 @@ export class Hub {
   /**
    * With a database, a room with history or a topic outlives its members
    * ([ROOM-6]): it is stored on its first message, and again when its topic
-   * changes.
+   * changes. Without one, only the lobby does.
    */
   #keep(room: Room, topicChanged: boolean): void {
     const store = this.#options.store;
-    if (!store.persistent || (room.stored && !topicChanged)) return;
+    if (!store.persistent) return;
+    if (!topicChanged) room.hasHistory = true;
+    if (room.stored && !topicChanged) return;
     const { text, setter, time } = room.topic;
     store.saveRoom({ key: room.key, name: room.name, topic: text, setter, topicTime: time });
     room.stored = true;
-    room.persistent = true;
   }
 
   #leaveRoom(session: Session, room: Room, line: string): void {
@@ -328,8 +333,8 @@ export class Hub {
     return found;
   }
 
-  #newRoom(key: string, name: string, options: { persistent: boolean; topic?: Topic }): Room {
-    return new Room(key, name, this.#options.scheduler, this.#options.maxHeldBytes, options);
+  #newRoom(key: string, name: string, options: ConstructorParameters<typeof Room>[5]): Room {
+    return new Room(key, name, this.#options.scheduler, this.#options.maxHeldBytes, this.#options.store.persistent, options);
   }
 
   #checkRoomName(name: string, command: string): void {

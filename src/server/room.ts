@@ -16,10 +16,12 @@ export class Room {
   /** What every member receives about this room, in one order for all ([ROOM-8]). */
   readonly fanout: Fanout;
   topic: Topic;
-  /** Stays when empty ([ROOM-6]): the lobby, and with a database a room with history or a topic. */
-  persistent: boolean;
-  /** Saved in the database, so `persistent` for good. */
-  stored = false;
+  /** The lobby never disappears ([ROOM-2]). */
+  readonly isLobby: boolean;
+  /** Some message of this room is kept in the database. */
+  hasHistory: boolean;
+  /** Its name and topic are saved in the database. */
+  stored: boolean;
 
   constructor(
     /** The folded name: the key rooms are compared by ([ROOM-1]). */
@@ -28,11 +30,20 @@ export class Room {
     readonly name: string,
     scheduler: FanoutScheduler,
     maxHeldBytes: number | undefined,
-    options: { persistent: boolean; topic?: Topic },
+    /** History is kept in a database, so a room can outlive its members and the process. */
+    readonly withDatabase: boolean,
+    options: { isLobby?: boolean; stored?: boolean; hasHistory?: boolean; topic?: Topic },
   ) {
     this.fanout = new Fanout(scheduler, maxHeldBytes);
-    this.persistent = options.persistent;
+    this.isLobby = options.isLobby ?? false;
+    this.stored = options.stored ?? false;
+    this.hasHistory = options.hasHistory ?? false;
     this.topic = options.topic ?? NO_TOPIC;
+  }
+
+  /** Whether it stays when its last member leaves ([ROOM-6]): the lobby, and with a database a room with history or a topic. */
+  get persistent(): boolean {
+    return this.isLobby || (this.withDatabase && (this.hasHistory || this.topic.text !== ''));
   }
 
   /** Sends one line to every member but `except`; see Fanout.publish for `holdMs`. */
