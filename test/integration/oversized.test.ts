@@ -66,8 +66,8 @@ describe('oversized input', () => {
     // ... and the server stopped reading it: after READCAP more bytes it left
     // the rest unread until the socket's linger time ran out.
     expect(sent).toBeLessThan(total);
-    const leave = await peer.expect((m) => m.command === 'LEAVE' && m.params[0] === 'streamer');
-    expect(leave.params).toEqual(['streamer', 'error', 'INPUT_OVERFLOW']);
+    const leave = await peer.expect((m) => m.command === 'LEAVE' && m.params[1] === 'streamer');
+    expect(leave.params).toEqual([peer.lobby, 'streamer', 'error', 'INPUT_OVERFLOW']);
     expect(await peer.who()).toEqual(['peer']);
     if (hasProc(pid)) expect(growthMb, 'peak server RSS growth, MB').toBeLessThan(60);
   }, 60_000);

@@ -40,7 +40,7 @@ describe('shutdown under load', () => {
     const reading = chatters.map((c) =>
       c.client.expect((m) => {
         if (m.command === 'ECHO' || m.command === 'MSG') {
-          const [, seq, , from, text] = m.params;
+          const [, seq, , from, , , text] = m.params;
           c.seen.push({ command: m.command, seq: Number(seq), from, n: Number(text!.split(' ')[0]) });
           if (m.command === 'ECHO') {
             c.echoed++;

@@ -111,7 +111,7 @@ describe('graceful shutdown', () => {
     expect((await sender.untilClosed(5_000)).at(-1)?.command).toBe('SHUTDOWN');
     slow.socket.resume();
     const all = await slow.untilClosed(5_000);
-    const got = all.filter(isFrom('sender')).map((m) => Number(m.params[4]!.split(' ')[0]));
+    const got = all.filter(isFrom('sender')).map((m) => Number(m.params[6]!.split(' ')[0]));
     expect(got).toEqual(Array.from({ length: count }, (_, i) => i));
     expect(all.at(-1)?.command).toBe('SHUTDOWN');
     expect((await stopping).code).toBe(0);
@@ -172,7 +172,7 @@ describe('restart and port errors', () => {
     expect(second.port).toBe(first.port);
     const c = await user(pool2, 'alice');
     c.send('SAY :after restart');
-    expect((await c.expect('ECHO')).params[4]).toBe('after restart');
+    expect((await c.expect('ECHO')).params[6]).toBe('after restart');
   });
 
   itOwnServer('a port already in use gives a one-line error naming it, a non-zero exit, and no stack trace', async () => {

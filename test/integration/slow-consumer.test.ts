@@ -78,17 +78,17 @@ describe('slow consumer under volume', () => {
     const consume = (c: number, client: LineClient) =>
       client.expect((m) => {
         if (m.command === 'MSG' || m.command === 'ECHO') {
-          const match = /^(\d+):(\d+) /.exec(m.params[4] ?? '');
+          const match = /^(\d+):(\d+) /.exec(m.params[6] ?? '');
           const k = Number(match?.[1]);
           const i = Number(match?.[2]);
           const echo = m.command === 'ECHO';
           if (!match || echo !== (k === c) || m.params[3] !== `sender${k}`) problem(`client ${c} got ${m.raw.slice(0, 80)}`);
           else if (i !== received[c]![k]) problem(`client ${c} got ${k}:${i} after ${k}:${received[c]![k]! - 1}`);
-          else if (m.params[4]!.length !== LINE - 'SAY :'.length) problem(`client ${c} got ${k}:${i} of ${m.params[4]!.length} bytes`);
+          else if (m.params[6]!.length !== LINE - 'SAY :'.length) problem(`client ${c} got ${k}:${i} of ${m.params[6]!.length} bytes`);
           received[c]![k] = i + 1;
           if (c === 0) relayedBytes += Buffer.byteLength(m.raw) + 1;
           progress.notify();
-        } else if (m.command === 'LEAVE' && m.params[0] === slow.name) {
+        } else if (m.command === 'LEAVE' && m.params[1] === slow.name) {
           leaves[c] = m;
           if (c === 0) relayedAtLeave = relayedBytes;
           // The ERR waits in the slow client's socket: read it now, within the server's linger time.
@@ -139,7 +139,7 @@ describe('slow consumer under volume', () => {
     for (const counts of received) expect(counts).toEqual(Array(SENDERS).fill(perSender));
 
     // Every peer saw the slow client leave with reason error and text SLOW_CONSUMER ...
-    for (const leave of leaves) expect(leave?.params).toEqual([slow.name, 'error', 'SLOW_CONSUMER']);
+    for (const leave of leaves) expect(leave?.params).toEqual([slow.lobby, slow.name, 'error', 'SLOW_CONSUMER']);
     // ... at its limit: what the server had relayed by then is SENDQ plus
     // what the kernel buffers between the two sockets, far less than the flood.
     const atLimit = sendq + kernelBuffers() + MB;
@@ -150,7 +150,7 @@ describe('slow consumer under volume', () => {
     expectErr(last.at(-1), 'SLOW_CONSUMER', '*');
     const next = Array<number>(SENDERS).fill(0);
     for (const m of last.slice(0, -1)) {
-      const match = m.command === 'MSG' ? /^(\d+):(\d+) /.exec(m.params[4] ?? '') : null;
+      const match = m.command === 'MSG' ? /^(\d+):(\d+) /.exec(m.params[6] ?? '') : null;
       if (!match) {
         problem(`slow client got ${m.raw.slice(0, 80)}`);
         continue;
