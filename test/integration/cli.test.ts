@@ -7,7 +7,22 @@ import { describe, expect } from 'vitest';
 import { runServerCli } from '../support/server-process.ts';
 import { itOwnServer } from '../support/target.ts';
 
-const OPTIONS = ['--host', '--port', '--server-name', '--max-line', '--read-cap', '--max-name'];
+const OPTIONS = [
+  '--host',
+  '--port',
+  '--server-name',
+  '--max-line',
+  '--read-cap',
+  '--max-name',
+  '--lobby',
+  '--max-joins',
+  '--max-rooms',
+  '--history',
+  '--history-memory',
+  '--replay',
+  '--db',
+  '--db-sync',
+];
 
 describe.concurrent('server command line', () => {
   for (const flag of ['--help', '-h']) {
@@ -36,6 +51,14 @@ describe.concurrent('server command line', () => {
     ['no command', [], /start/],
     ['an unknown command', ['launch'], /launch|start/],
     ['a bad value in the environment', ['start'], /LINECHAT_PORT/, { LINECHAT_PORT: 'abc' }],
+    ['[ROOM-1] a --lobby that is not a room name', ['start', '--lobby', 'lobby'], /--lobby/],
+    ['a zero --max-joins', ['start', '--max-joins', '0'], /--max-joins/],
+    ['a zero --max-rooms', ['start', '--max-rooms', '0'], /--max-rooms/],
+    ['--history 0 without --db (history in memory must be bounded)', ['start', '--history', '0'], /--history 0.*--db/],
+    ['LINECHAT_HISTORY=0 without a database', ['start'], /--history 0.*--db/, { LINECHAT_HISTORY: '0' }],
+    ['a --replay above HISTLIMIT', ['start', '--replay', '501'], /--replay/],
+    ['a --db-sync that is neither full nor normal', ['start', '--db-sync', 'off'], /--db-sync/],
+    ['an empty --db', ['start', '--db', ''], /--db/],
   ];
   for (const [what, args, names, env] of bad) {
     itOwnServer(`${what} gives a clear error naming it and exit code 2, without starting`, async () => {
