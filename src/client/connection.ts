@@ -45,6 +45,8 @@ export interface ConnectionOptions {
   readonly port: number;
   /** Wanted name; undefined lets the server assign a guest name. */
   readonly name?: string | undefined;
+  /** The key of an earlier registration under `name`: takes it back as the same holder ([NAME-5]). */
+  readonly key?: string | undefined;
   readonly connectTimeoutMs?: number;
   /** From TCP connect until WELCOME and the first WHO have arrived. */
   readonly handshakeTimeoutMs?: number;
@@ -91,6 +93,7 @@ export class ChatConnection {
   #state: State = 'connecting';
   #socket: Socket | undefined;
   #name = '';
+  #key = '';
   #assigned: boolean;
   #serverName = '';
   #limits = DEFAULT_SERVER_LIMITS;
@@ -116,6 +119,10 @@ export class ChatConnection {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
   }
 
+  /** The key WELCOME gave; empty before registration. */
+  get key(): string {
+    return this.#key;
+  }
   get name(): string {
     return this.#name;
   }
@@ -219,6 +226,7 @@ export class ChatConnection {
         if (this.#state !== 'hello') return;
         this.#requests.settle('HELLO');
         this.#name = event.name;
+        this.#key = event.key;
         this.#state = 'joining';
         return this.#request({ command: 'WHO', text: '' }, clientLine.who());
       case 'error':
@@ -331,7 +339,7 @@ export class ChatConnection {
     const lobby = keys.get('LOBBY');
     this.#lobby = lobby !== undefined && roomProblem(lobby, this.#limits.roomLength) === undefined ? lobby : undefined;
     this.#state = 'hello';
-    this.#request({ command: 'HELLO', text: this.#options.name ?? '' }, clientLine.hello(PROTOCOL_VERSION, this.#options.name));
+    this.#request({ command: 'HELLO', text: this.#options.name ?? '' }, clientLine.hello(PROTOCOL_VERSION, this.#options.name, this.#options.name === undefined ? undefined : this.#options.key));
   }
 
   #onError(code: string, command: string, text: string): void {

@@ -51,6 +51,8 @@ export class ChatSupervisor {
   #registeredOnce = false;
   /** The name to take back: the last one the server confirmed. */
   #wanted: string | undefined;
+  /** The key WELCOME gave for that name, sent with it on reconnecting ([NAME-5]). */
+  #key: string | undefined;
   #limits: ServerLimits | undefined;
   #lobby: string | undefined;
   #attempt = 0;
@@ -242,7 +244,7 @@ export class ChatSupervisor {
   }
 
   #adopt(): ChatConnection {
-    const connection = new ChatConnection({ ...this.#options, name: this.#wanted });
+    const connection = new ChatConnection({ ...this.#options, name: this.#wanted, key: this.#key });
     this.#connection = connection;
     connection.subscribe((event) => this.#onEvent(connection, event));
     return connection;
@@ -282,6 +284,7 @@ export class ChatSupervisor {
     this.#ready = true;
     this.#attempt = 0;
     this.#wanted = event.name;
+    this.#key = connection.key;
     this.#limits = connection.limits;
     this.#lobby = connection.lobby;
     this.#scheduler.clearTimeout(this.#deadlineTimer);

@@ -45,7 +45,7 @@ export interface ChatMessage {
 export const serverLine = {
   greeting: (versions: readonly string[], serverName: string, keys: ReadonlyArray<[string, number | string]>, text: string) =>
     formatLine('LINECHAT', versions.join(','), serverName, ...keys.map(([k, v]) => `${k}=${v}`), text),
-  welcome: (name: string, text: string) => formatLine('WELCOME', name, text),
+  welcome: (name: string, key: string, text: string) => formatLine('WELCOME', name, key, text),
   message: (own: boolean, m: ChatMessage) => serverLine.messageAndEcho(m)[own ? 1 : 0],
   /**
    * `MSG` and `ECHO` of one message, formatted (and checked) once: they
@@ -81,8 +81,13 @@ function messageParams(m: ChatMessage): string[] {
 
 /** Lines a client sends. A `target` is a room or a user's name; undefined means the lobby ([MSG-1]). */
 export const clientLine = {
-  hello: (version: string, name?: string) =>
-    name === undefined ? formatLine('HELLO', version) : formatLine('HELLO', version, name),
+  /** `key` takes the name back as the same holder after a reconnect ([NAME-5]). */
+  hello: (version: string, name?: string, key?: string) =>
+    name === undefined
+      ? formatLine('HELLO', version)
+      : key === undefined
+        ? formatLine('HELLO', version, name)
+        : formatLine('HELLO', version, name, key),
   say: (target: string | undefined, text: string) =>
     target === undefined ? formatLine('SAY', text) : formatLine('SAY', target, text),
   me: (target: string | undefined, text: string) => (target === undefined ? formatLine('ME', text) : formatLine('ME', target, text)),
@@ -101,7 +106,7 @@ export const clientLine = {
 
 export type ServerEvent =
   | { type: 'greeting'; versions: string[]; serverName: string; keys: Map<string, string>; text: string }
-  | { type: 'welcome'; name: string; text: string }
+  | { type: 'welcome'; name: string; key: string; text: string }
   | ({ type: 'message'; own: boolean } & ChatMessage)
   | ({ type: 'history' } & ChatMessage)
   | { type: 'endhistory'; target: string; count: number }
@@ -159,7 +164,7 @@ export function decodeServerMessage({ command, params: p }: Message): ServerEven
       return { type: 'greeting', versions: at(0).split(','), serverName: at(1), keys, text: p[p.length - 1]! };
     }
     case 'WELCOME':
-      return need(1) ? { type: 'welcome', name: at(0), text: at(1) } : undefined;
+      return need(2) ? { type: 'welcome', name: at(0), key: at(1), text: at(2) } : undefined;
     case 'MSG':
     case 'ECHO': {
       const chat = decodeChat(p);

@@ -36,9 +36,10 @@ interface CommandSpec {
 }
 
 const MAX_TOKEN = 64;
+const KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
-// HELLO <version> [<name>]
-const hello: Handler = (ctx, session, [version, name]) => {
+// HELLO <version> [<name> [<key>]]
+const hello: Handler = (ctx, session, [version, name, key]) => {
   if (!SUPPORTED_VERSIONS.includes(version!)) {
     throw new ProtocolError(
       'UNSUPPORTED_VERSION',
@@ -46,9 +47,10 @@ const hello: Handler = (ctx, session, [version, name]) => {
       `Protocol version ${version} is not supported; this server speaks ${SUPPORTED_VERSIONS.join(', ')}`,
     );
   }
-  const registered = ctx.hub.register(session, name);
+  if (key !== undefined && !KEY.test(key)) throw new ProtocolError('BAD_PARAMS', 'HELLO', 'A key is 1 to 64 characters of A-Z a-z 0-9 - _');
+  const registered = ctx.hub.register(session, name, key);
   const others = ctx.hub.online - 1;
-  session.send(serverLine.welcome(registered, `Hello ${registered}, ${others} other ${others === 1 ? 'user' : 'users'} online.`));
+  session.send(serverLine.welcome(registered, session.key, `Hello ${registered}, ${others} other ${others === 1 ? 'user' : 'users'} online.`));
   ctx.log(`Registered ${session.connection.remote} (#${session.id}) as ${registered}`);
   // [SESSION-5]: the lobby's JOIN replies come before the next line is read.
   if (ctx.hub.lobby !== undefined) ctx.hub.join(session, ctx.hub.lobby);
@@ -125,7 +127,7 @@ function checkToken(command: string, token: string): void {
 }
 
 export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
-  HELLO: { min: 1, max: 2, needs: 'greeting', usage: 'HELLO <version> [<name>]', handler: hello },
+  HELLO: { min: 1, max: 3, needs: 'greeting', usage: 'HELLO <version> [<name> [<key>]]', handler: hello },
   NICK: { min: 1, max: 1, needs: 'registered', usage: 'NICK <name>', handler: nick },
   SAY: { min: 1, max: 2, needs: 'registered', usage: 'SAY [<target>] :<text>', handler: say },
   ME: { min: 1, max: 2, needs: 'registered', usage: 'ME [<target>] :<action>', handler: me },

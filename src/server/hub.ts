@@ -10,12 +10,13 @@
  * session (a reply, a private message, a NICK) first takes what the
  * session's groups owe it (Connection.send), so it is never overtaken.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { ProtocolError } from '../protocol/errors.ts';
 import { foldName, isRoomName, nameProblem, roomProblem } from '../protocol/names.ts';
 import { serverLine, type LeaveReason, type MessageKind } from '../protocol/messages.ts';
 import type { FanoutScheduler } from './fanout.ts';
 import type { HistoryQuery, HistoryRef } from '../protocol/history.ts';
-import { StorageError, privateKey, type Bound, type HistoryStore, type StoreQuery, type StoredMessage } from './history/store.ts';
+import { StorageError, mergePages, privateKey, type Bound, type HistoryStore, type StoreQuery, type StoredMessage } from './history/store.ts';
 import { Room, type Topic } from './room.ts';
 import { Session, SessionState } from './session.ts';
 
@@ -27,6 +28,8 @@ export interface HubOptions {
   readonly clock: () => number;
   /** Picks guest numbers; injected so tests are deterministic. */
   readonly random: () => number;
+  /** A new secret key for a registration ([NAME-5]); 128 random bits unless a test injects its own. */
+  readonly newKey?: () => string;
   /** Ends each turn's broadcasts (the server's Flusher). */
   readonly scheduler: FanoutScheduler;
   readonly store: HistoryStore;
@@ -92,9 +95,13 @@ export class Hub {
     return this.#options.lobby;
   }
 
-  /** Registers `session` under `requested`, or a guest name ([SESSION-4]). */
-  register(session: Session, requested: string | undefined): string {
+  /**
+   * Registers `session` under `requested`, or a guest name ([SESSION-4]);
+   * with the key a former holder of the name was given, as that holder ([NAME-5]).
+   */
+  register(session: Session, requested: string | undefined, key?: string): string {
     const name = requested === undefined ? this.#guestName() : this.#checkFree(requested, 'HELLO');
+    this.#hold(session, name, key, 'HELLO');
     session.name = name;
     session.state = SessionState.Registered;
     session.lastSpoke = this.#options.clock();
@@ -109,6 +116,7 @@ export class Hub {
     const caseOnly = foldName(name) === foldName(old);
     if (caseOnly) this.#checkValid(name, 'NICK');
     else this.#checkFree(name, 'NICK');
+    this.#hold(session, name, undefined, 'NICK');
     this.#users.delete(foldName(old));
     session.name = name;
     this.#users.set(foldName(name), session);
@@ -257,17 +265,19 @@ export class Hub {
    */
   history(session: Session, target: string, query: HistoryQuery): StoredMessage[] {
     const store = this.#options.store;
-    let keys: string[];
+    const storeQuery = toStoreQuery(query, (id) => this.#bound(id));
+    // A name's private history starts where its holder took it ([HIST-5]).
+    const privately = (keys: string[]) => store.page(keys, storeQuery, session.floor);
     if (target === '*') {
-      keys = [...[...session.rooms].map((room) => room.key), ...store.conversationsOf(foldName(session.name))];
-    } else if (isRoomName(target)) {
-      this.#checkRoomName(target, 'HISTORY');
-      keys = [this.#memberRoom(session, target, 'HISTORY').key];
-    } else {
-      this.#checkValid(target, 'HISTORY');
-      keys = [privateKey(session.name, target)];
+      const rooms = store.page([...session.rooms].map((room) => room.key), storeQuery);
+      return mergePages([rooms, privately(store.conversationsOf(foldName(session.name)))], storeQuery);
     }
-    return store.page(keys, toStoreQuery(query, (id) => this.#bound(id)));
+    if (isRoomName(target)) {
+      this.#checkRoomName(target, 'HISTORY');
+      return store.page([this.#memberRoom(session, target, 'HISTORY').key], storeQuery);
+    }
+    this.#checkValid(target, 'HISTORY');
+    return privately([privateKey(session.name, target)]);
   }
 
   #bound(id: string): Bound {
@@ -295,6 +305,35 @@ export class Hub {
     }
     session.lastSpoke = time;
     return message;
+  }
+
+  /**
+   * Takes `name` for `session` ([NAME-5]): with the key its last holder was
+   * given, or as that holder renaming back, the tenure goes on; otherwise a
+   * new one starts after the last message so far, so a newcomer to a freed
+   * name reads none of its earlier private messages ([HIST-5]).
+   */
+  #hold(session: Session, name: string, key: string | undefined, command: string): void {
+    const store = this.#options.store;
+    const held = store.tenure(foldName(name));
+    if (key !== undefined && held?.keyHash === hashKey(key)) {
+      session.key = key;
+      session.floor = held.floor;
+      return;
+    }
+    if (session.key === '') session.key = this.#options.newKey?.() ?? randomBytes(16).toString('base64url');
+    if (held?.keyHash === hashKey(session.key)) {
+      session.floor = held.floor;
+      return;
+    }
+    const floor = store.lastNum();
+    try {
+      store.saveTenure(foldName(name), { keyHash: hashKey(session.key), floor });
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      throw new ProtocolError('STORAGE_FAILED', command, 'The name could not be recorded; try again', { cause: error });
+    }
+    session.floor = floor;
   }
 
   /** The server's clock, never earlier than the last stamp ([MSG-6]). */
@@ -392,4 +431,9 @@ function toStoreQuery(query: HistoryQuery, resolve: (id: string) => Bound): Stor
     case 'between':
       return { kind: 'between', from: bound(query.from), to: bound(query.to), limit: query.limit };
   }
+}
+
+/** Keys are kept only as hashes, so a copy of the database gives nobody a name. */
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
 }

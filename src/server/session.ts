@@ -20,6 +20,10 @@ export class Session {
   readonly rooms = new Set<Room>();
   /** When it last sent SAY or ME, or registered: what WHO reports as idle time ([PRES-3]). */
   lastSpoke = 0;
+  /** The secret given in WELCOME; the same key takes a name back as the same holder ([NAME-5]). */
+  key = '';
+  /** The last message number before it took its name: its private history starts after it ([HIST-5]). */
+  floor = 0;
 
   constructor(
     /** Connection number, for logs. */

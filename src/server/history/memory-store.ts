@@ -8,14 +8,19 @@ import {
   formatId,
   isAfter,
   isBefore,
+  mergePages,
   parseId,
   privateParties,
+  type Tenure,
   type Draft,
   type HistoryStore,
   type StoreQuery,
   type StoredMessage,
   type StoredRoom,
 } from './store.ts';
+
+/** Names whose tenure is remembered (about 100 bytes each). */
+const MAX_TENURES = 100_000;
 
 export interface MemoryStoreOptions {
   /** Messages kept per room or private conversation. */
@@ -44,6 +49,8 @@ export class MemoryStore implements HistoryStore {
   readonly #pruned = new WeakSet<StoredMessage>();
   #count = 0;
   #num = 0;
+  /** Tenures by folded name, oldest first. */
+  readonly #tenures = new Map<string, Tenure>();
   /** Private keys by folded name. */
   readonly #conversations = new Map<string, Set<string>>();
   readonly #options: MemoryStoreOptions;
@@ -74,12 +81,26 @@ export class MemoryStore implements HistoryStore {
     return message;
   }
 
-  page(targets: readonly string[], query: StoreQuery): StoredMessage[] {
-    const pages = targets.map((key) => this.#pageOf(key, query));
-    if (pages.length === 1) return pages[0]!;
-    const merged = pages.flat().sort((a, b) => a.num - b.num);
-    const fromEnd = query.kind === 'latest' || query.kind === 'before';
-    return fromEnd ? merged.slice(Math.max(0, merged.length - query.limit)) : merged.slice(0, query.limit);
+  page(targets: readonly string[], query: StoreQuery, floor = 0): StoredMessage[] {
+    return mergePages(
+      targets.map((key) => this.#pageOf(key, query, floor)),
+      query,
+    );
+  }
+
+  lastNum(): number {
+    return this.#num;
+  }
+
+  tenure(name: string): Tenure | undefined {
+    return this.#tenures.get(name);
+  }
+
+  saveTenure(name: string, tenure: Tenure): void {
+    // Oldest first out: a name forgotten here starts afresh, the safe way round.
+    this.#tenures.delete(name);
+    this.#tenures.set(name, tenure);
+    if (this.#tenures.size > MAX_TENURES) this.#tenures.delete(this.#tenures.keys().next().value!);
   }
 
   newestTime(): number {
@@ -105,10 +126,11 @@ export class MemoryStore implements HistoryStore {
 
   close(): void {}
 
-  #pageOf(key: string, query: StoreQuery): StoredMessage[] {
+  #pageOf(key: string, query: StoreQuery, floor: number): StoredMessage[] {
     const target = this.#targets.get(key);
     if (target === undefined) return [];
-    const { messages, head } = target;
+    const messages = target.messages;
+    const head = floor === 0 ? target.head : firstIndex(messages, target.head, (m) => m.num > floor);
     const end = messages.length;
     switch (query.kind) {
       case 'latest':

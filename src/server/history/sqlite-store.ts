@@ -28,7 +28,9 @@ import {
   formatId,
   parseId,
   privateParties,
+  mergePages,
   type Bound,
+  type Tenure,
   type Draft,
   type HistoryStore,
   type StoreQuery,
@@ -75,8 +77,10 @@ const SCHEMA = `
   -- Written on the first message of a private key, so HISTORY * finds a
   -- name's conversations without scanning the messages.
   CREATE TABLE conversations (name TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (name, key)) WITHOUT ROWID;
+  -- Who holds each name, for private history ([NAME-5]); the key only as a hash.
+  CREATE TABLE names (name TEXT PRIMARY KEY, key_hash TEXT NOT NULL, floor INTEGER NOT NULL) WITHOUT ROWID;
 `;
-const TABLES = ['meta', 'messages', 'rooms', 'conversations'] as const;
+const TABLES = ['meta', 'messages', 'rooms', 'conversations', 'names'] as const;
 
 /** How long a start waits for another process's lock before it gives up. */
 const BUSY_TIMEOUT_MS = 1000;
@@ -269,6 +273,10 @@ function prepareStatements(db: Database.Database) {
     lastAtOrBefore: db.prepare<[string, number], { num: number }>(
       'SELECT num FROM messages WHERE target = ? AND time <= ? ORDER BY time DESC, num DESC LIMIT 1',
     ),
+    tenure: db.prepare<[string], { key_hash: string; floor: number }>('SELECT key_hash, floor FROM names WHERE name = ?'),
+    saveTenure: db.prepare<[string, string, number]>(
+      'INSERT INTO names (name, key_hash, floor) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET key_hash = excluded.key_hash, floor = excluded.floor',
+    ),
     conversationsOf: db.prepare<[string], { key: string }>('SELECT key FROM conversations WHERE name = ? ORDER BY key'),
     rooms: db.prepare<[], RoomRow>('SELECT key, name, topic, setter, topic_time FROM rooms ORDER BY key'),
     saveRoom: db.prepare<[string, string, string, string, number]>(
@@ -353,14 +361,33 @@ export class SqliteStore implements HistoryStore {
     return { id: formatId(this.idPrefix, num), seq, time, from, to, kind, text, num, target };
   }
 
-  page(targets: readonly string[], query: StoreQuery): StoredMessage[] {
+  page(targets: readonly string[], query: StoreQuery, floor = 0): StoredMessage[] {
     // SQLite reads a negative LIMIT as no limit at all.
     if (!(query.limit >= 1)) return [];
-    const pages = targets.map((key) => this.#pageOf(key, query));
-    if (pages.length === 1) return pages[0]!;
-    const merged = pages.flat().sort((a, b) => a.num - b.num);
-    const fromEnd = query.kind === 'latest' || query.kind === 'before';
-    return fromEnd ? merged.slice(Math.max(0, merged.length - query.limit)) : merged.slice(0, query.limit);
+    return mergePages(
+      targets.map((key) => this.#pageOf(key, query, floor)),
+      query,
+    );
+  }
+
+  lastNum(): number {
+    return this.#lastNum;
+  }
+
+  tenure(name: string): Tenure | undefined {
+    const row = this.#sql.tenure.get(name);
+    return row === undefined ? undefined : { keyHash: row.key_hash, floor: row.floor };
+  }
+
+  /** In the open transaction when there is one, like saveRoom. */
+  saveTenure(name: string, tenure: Tenure): void {
+    try {
+      this.#sql.saveTenure.run(name, tenure.keyHash, tenure.floor);
+    } catch (cause) {
+      this.#noticeLostTransaction(cause);
+      throw new StorageError('WRITE_FAILED', `cannot save the holder of ${name}: ${sqliteMessage(cause)}`, { cause });
+    }
+    if (this.#db.inTransaction) this.#pending++;
   }
 
   numOf(id: string): number | undefined {
@@ -472,16 +499,16 @@ export class SqliteStore implements HistoryStore {
   }
 
   /** Every query is one range of nums in (target, num) order: time bounds become num bounds first. */
-  #pageOf(target: string, query: StoreQuery): StoredMessage[] {
+  #pageOf(target: string, query: StoreQuery, floor: number): StoredMessage[] {
     switch (query.kind) {
       case 'latest':
-        return this.#newest(target, 0, NO_LIMIT, query.limit);
+        return this.#newest(target, floor, NO_LIMIT, query.limit);
       case 'before':
-        return this.#newest(target, 0, this.#upper(target, query.bound), query.limit);
+        return this.#newest(target, floor, this.#upper(target, query.bound), query.limit);
       case 'after':
-        return this.#oldest(target, this.#lower(target, query.bound), NO_LIMIT, query.limit);
+        return this.#oldest(target, Math.max(floor, this.#lower(target, query.bound)), NO_LIMIT, query.limit);
       case 'between':
-        return this.#oldest(target, this.#lower(target, query.from), this.#upper(target, query.to), query.limit);
+        return this.#oldest(target, Math.max(floor, this.#lower(target, query.from)), this.#upper(target, query.to), query.limit);
     }
   }
 

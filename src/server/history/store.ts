@@ -61,13 +61,33 @@ export interface StoredRoom {
   readonly topicTime: number;
 }
 
+/**
+ * Who holds a name, for private history ([NAME-5], [HIST-5]): the hash of
+ * the key its holder was given, and the last message number before the
+ * holder took the name. A new holder reads nothing of the name's private
+ * history from before its own tenure.
+ */
+export interface Tenure {
+  readonly keyHash: string;
+  readonly floor: number;
+}
+
 export interface HistoryStore {
   /** True when history, rooms and topics outlive the process (SQLite). */
   readonly persistent: boolean;
   /** Stamps `draft` with `num`, `id` and the next `seq` of its target, and keeps it. */
   append(draft: Draft): StoredMessage;
-  /** A page from one target, or several merged in acceptance order (`HISTORY *`). */
-  page(targets: readonly string[], query: StoreQuery): StoredMessage[];
+  /**
+   * A page from one target, or several merged in acceptance order
+   * (`HISTORY *`), of the messages numbered above `floor` (default 0).
+   */
+  page(targets: readonly string[], query: StoreQuery, floor?: number): StoredMessage[];
+  /** The number of the last message appended, or 0. */
+  lastNum(): number;
+  /** The tenure of a folded name, if one was recorded. */
+  tenure(name: string): Tenure | undefined;
+  /** Records a tenure; durable with the next commit. */
+  saveTenure(name: string, tenure: Tenure): void;
   /** The time of the newest message kept, or 0: the hub never stamps earlier ([MSG-6]), restarts included. */
   newestTime(): number;
   /** The `num` of an id this store issued, or undefined for any other string. */
@@ -129,4 +149,12 @@ export function isAfter(m: StoredMessage, bound: Bound): boolean {
 /** True when `m` lies strictly before `bound`. */
 export function isBefore(m: StoredMessage, bound: Bound): boolean {
   return bound.by === 'num' ? m.num < bound.num : m.time < bound.time;
+}
+
+/** Merges pages of several targets in acceptance order and applies the query's limit to the whole. */
+export function mergePages(pages: readonly StoredMessage[][], query: StoreQuery): StoredMessage[] {
+  if (pages.length === 1) return pages[0]!;
+  const merged = pages.flat().sort((a, b) => a.num - b.num);
+  const fromEnd = query.kind === 'latest' || query.kind === 'before';
+  return fromEnd ? merged.slice(Math.max(0, merged.length - query.limit)) : merged.slice(0, query.limit);
 }
