@@ -62,6 +62,8 @@ export class LineClient {
   name?: string;
   /** The WELCOME of the last successful `register()`. */
   welcome?: Received;
+  /** The key that WELCOME gave ([NAME-5]): `register(name, key)` takes the name back as its holder. */
+  key?: string;
   /** The lobby join `register()` consumed after WELCOME: JOIN, ROOM, HIST…, ENDHIST ([SESSION-5]). */
   lobbyJoin: Received[] = [];
   /** Resolves when the socket has closed, for whatever reason. */
@@ -227,20 +229,22 @@ export class LineClient {
   }
 
   /**
-   * HELLO 1 [name], then waits for WELCOME (or ERR, which it throws); returns
-   * the registered name. When the greeting announced a lobby, it also
+   * HELLO 1 [name [key]], then waits for WELCOME (or ERR, which it throws);
+   * returns the registered name, and keeps WELCOME's key in `key`. When the greeting announced a lobby, it also
    * consumes the lobby join that follows WELCOME ([SESSION-5]): everything up
    * to and including `ENDHIST <lobby> <n>`, kept in `lobbyJoin` (the JOIN,
    * ROOM, HIST… and ENDHIST lines, WELCOME excluded). With no greeting read
    * (`connect({ greeting: false })`) the lobby is unknown and those lines
    * stay in the inbox.
    */
-  async register(name?: string): Promise<string> {
-    this.send(name === undefined ? 'HELLO 1' : `HELLO 1 ${name}`);
+  async register(name?: string, key?: string): Promise<string> {
+    this.send(name === undefined ? 'HELLO 1' : key === undefined ? `HELLO 1 ${name}` : `HELLO 1 ${name} ${key}`);
     const reply = await this.expect((m) => m.command === 'WELCOME' || m.command === 'ERR');
     if (reply.command === 'ERR') throw new Error(`registration failed: ${reply.raw}`);
     this.name = reply.params[0]!;
     this.welcome = reply;
+    // WELCOME <name> <key> :<text>; a server without keys sends no middle key.
+    this.key = reply.params.length >= 3 ? reply.params[1] : undefined;
     this.lobbyJoin = [];
     const lobby = this.lobby;
     if (lobby !== undefined) this.lobbyJoin = await this.joined(lobby);
