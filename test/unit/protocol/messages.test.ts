@@ -90,7 +90,9 @@ describe('serverLine', () => {
   });
 
   it('writes every other server line in the shape of SPEC §14', () => {
-    expect(serverLine.welcome('alice', 'Hello alice, 2 users online.')).toBe('WELCOME alice :Hello alice, 2 users online.\n');
+    expect(serverLine.welcome('alice', 'Qm9vBl2yTq8kWcN3aF0x1g', 'Hello alice, 2 users online.')).toBe(
+      'WELCOME alice Qm9vBl2yTq8kWcN3aF0x1g :Hello alice, 2 users online.\n',
+    );
     expect(serverLine.join('#rust', 'bob')).toBe('JOIN #rust bob\n');
     expect(serverLine.leave('#rust', 'bob', LeaveReason.Quit, 'see you')).toBe('LEAVE #rust bob quit :see you\n');
     expect(serverLine.leave('#rust', 'bob', LeaveReason.Lost, '')).toBe('LEAVE #rust bob lost\n');
@@ -122,7 +124,7 @@ describe('serverLine', () => {
   it('[FRAME-3] ends every server line with one LF', () => {
     const lines = [
       serverLine.greeting(['1'], 'n', [], 't'),
-      serverLine.welcome('a', ''),
+      serverLine.welcome('a', 'k', ''),
       serverLine.message(true, chat),
       serverLine.leave('#r', 'a', LeaveReason.Shutdown, ''),
       serverLine.history(chat),
@@ -141,8 +143,8 @@ describe('serverLine', () => {
   });
 
   it('decodes back to what it wrote, for every server line', () => {
-    expect(decode(serverLine.welcome('alice', 'hi'))).toEqual({ type: 'welcome', name: 'alice', text: 'hi' });
-    expect(decode(serverLine.welcome('alice', ''))).toEqual({ type: 'welcome', name: 'alice', text: '' });
+    expect(decode(serverLine.welcome('alice', 'k-1_Z', 'hi'))).toEqual({ type: 'welcome', name: 'alice', key: 'k-1_Z', text: 'hi' });
+    expect(decode(serverLine.welcome('alice', 'k', ''))).toEqual({ type: 'welcome', name: 'alice', key: 'k', text: '' });
     expect(decode(serverLine.join('#rust', 'bob'))).toEqual({ type: 'join', room: '#rust', name: 'bob' });
     for (const reason of Object.values(LeaveReason)) {
       expect(decode(serverLine.leave('#r', 'bob', reason, 'a b'))).toEqual({ type: 'leave', room: '#r', name: 'bob', reason, text: 'a b' });
@@ -169,7 +171,8 @@ describe('serverLine', () => {
 
   it('throws rather than write a line the receiver would reject', () => {
     expect(() => serverLine.nick('a b', 'c')).toThrow(TypeError);
-    expect(() => serverLine.welcome('alice', 'evil\u001b[2J')).toThrow(TypeError);
+    expect(() => serverLine.welcome('alice', 'k', 'evil\u001b[2J')).toThrow(TypeError);
+    expect(() => serverLine.welcome('alice', 'two words', 'hi')).toThrow(TypeError);
     expect(() => serverLine.message(false, { ...chat, text: 'a\nb' })).toThrow(TypeError);
   });
 });
@@ -178,6 +181,7 @@ describe('clientLine', () => {
   it('writes the client lines of SPEC §11', () => {
     expect(clientLine.hello('1')).toBe('HELLO 1\n');
     expect(clientLine.hello('1', 'alice')).toBe('HELLO 1 alice\n');
+    expect(clientLine.hello('1', 'alice', 'Qm9vBl2yTq8kWcN3aF0x1g')).toBe('HELLO 1 alice Qm9vBl2yTq8kWcN3aF0x1g\n');
     expect(clientLine.say(undefined, 'hi everyone')).toBe('SAY :hi everyone\n');
     expect(clientLine.say('#rust', 'hi everyone')).toBe('SAY #rust :hi everyone\n');
     expect(clientLine.say('bob', 'psst')).toBe('SAY bob psst\n');
@@ -272,6 +276,7 @@ describe('decodeServerMessage', () => {
   it('returns undefined for missing parameters', () => {
     for (const msg of [
       m('WELCOME'),
+      m('WELCOME', 'alice'),
       m('MSG', 'id', '1', '2', 'bob', '#r', 'say'),
       m('MSG', 'id', '1', '2', 'bob', 'hi'),
       m('ECHO'),
