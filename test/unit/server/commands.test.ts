@@ -56,7 +56,7 @@ describe('the command table', () => {
   it('takes the parameter counts of SPEC §14', () => {
     const counts = Object.fromEntries(Object.entries(COMMANDS).map(([k, v]) => [k, [v.min, v.max, v.needs]]));
     expect(counts).toEqual({
-      HELLO: [1, 2, 'greeting'],
+      HELLO: [1, 3, 'greeting'],
       NICK: [1, 1, 'registered'],
       SAY: [1, 2, 'registered'],
       ME: [1, 2, 'registered'],
@@ -146,7 +146,7 @@ describe('dispatch: parameter counts [LINE-6]', () => {
     expect(err(run(ctx, alice, 'SAY #lobby hello world')[0]).text).toContain(':');
   });
 
-  it.each(['HELLO', 'HELLO 1 alice extra'])('answers %j before registration with ERR BAD_PARAMS HELLO [LINE-6]', (line) => {
+  it.each(['HELLO', 'HELLO 1 alice key extra'])('answers %j before registration with ERR BAD_PARAMS HELLO [LINE-6]', (line) => {
     const { ctx, user } = setup();
     expect(run(ctx, user, line).map(err)).toEqual([expect.objectContaining({ code: 'BAD_PARAMS', command: 'HELLO' })]);
     expect(user.session.state).toBe(SessionState.Greeting);
@@ -213,7 +213,8 @@ describe('dispatch: HELLO', () => {
     const parsed = msg(welcome!);
     expect(parsed.command).toBe('WELCOME');
     expect(parsed.params[0]).toBe('Carol');
-    expect(parsed.params).toHaveLength(2);
+    expect(parsed.params).toHaveLength(3);
+    expect(parsed.params[1]).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
     expect(rest).toEqual(['JOIN #lobby Carol', 'ROOM #lobby 3 :', expect.stringMatching(/^HIST \S+ 1 \d+ alice #lobby say :before carol$/), 'ENDHIST #lobby 1']);
     expect(alice.conn.take()).toEqual(['JOIN #lobby Carol']);
     expect(bob.conn.take()).toEqual(['JOIN #lobby Carol']);
@@ -223,7 +224,7 @@ describe('dispatch: HELLO', () => {
   it('sends WELCOME as its own chunk, before the lobby join [SESSION-5]', () => {
     const { ctx, user } = setup();
     run(ctx, user, 'HELLO 1 alice');
-    expect(user.conn.chunks).toEqual([expect.stringMatching(/^WELCOME alice :[^\n]*\n$/), 'JOIN #lobby alice\nROOM #lobby 1 :\nENDHIST #lobby 0\n']);
+    expect(user.conn.chunks).toEqual([expect.stringMatching(/^WELCOME alice \S+ :[^\n]*\n$/), 'JOIN #lobby alice\nROOM #lobby 1 :\nENDHIST #lobby 0\n']);
   });
 
   it('answers WELCOME alone on a server without a lobby [SESSION-5]', () => {
@@ -235,8 +236,41 @@ describe('dispatch: HELLO', () => {
 
   it('counts the others online in the WELCOME text', () => {
     const { ctx } = two();
-    expect(msg(run(ctx, fakeUser(), 'HELLO 1 carol')[0]!).params[1]).toContain('2 other users');
-    expect(msg(run(makeContext(), fakeUser(), 'HELLO 1 carol')[0]!).params[1]).toContain('0 other users');
+    expect(msg(run(ctx, fakeUser(), 'HELLO 1 carol')[0]!).params[2]).toContain('2 other users');
+    expect(msg(run(makeContext(), fakeUser(), 'HELLO 1 carol')[0]!).params[2]).toContain('0 other users');
+  });
+
+  it('gives the key in WELCOME <name> <key> :<text>, and takes the name back with it after a drop [NAME-5]', () => {
+    const { ctx, alice, bob } = two();
+    run(ctx, alice, 'SAY bob :before the drop');
+    ctx.disconnect(alice.session, 'lost', 'Connection closed');
+    const back = fakeUser();
+    const [welcome] = run(ctx, back, 'HELLO 1 alice key1');
+    expect(msg(welcome!).params.slice(0, 2)).toEqual(['alice', 'key1']);
+    expect(run(ctx, back, 'HISTORY bob LATEST 5').filter((l) => l.startsWith('HIST '))).toHaveLength(1);
+    // Without the key, a newcomer to the name reads none of it.
+    ctx.disconnect(back.session, 'quit', '');
+    const newcomer = fakeUser();
+    run(ctx, newcomer, 'HELLO 1 alice');
+    expect(run(ctx, newcomer, 'HISTORY bob LATEST 5')).toEqual(['ENDHIST bob 0']);
+    expect(bob.conn.isClosed).toBe(false);
+  });
+
+  it.each(['HELLO 1 alice key.with.dots', 'HELLO 1 alice :two words', 'HELLO 1 alice :', `HELLO 1 alice ${'k'.repeat(65)}`])(
+    'answers a malformed key, %j, with ERR BAD_PARAMS HELLO and stays in the greeting state [NAME-5]',
+    (line) => {
+      const { ctx, user } = setup();
+      expect(run(ctx, user, line).map(err)).toEqual([expect.objectContaining({ code: 'BAD_PARAMS', command: 'HELLO' })]);
+      expect(user.session.state).toBe(SessionState.Greeting);
+      expect(msg(run(ctx, user, `HELLO 1 alice ${'k'.repeat(64)}`)[0]!).command).toBe('WELCOME');
+    },
+  );
+
+  it('takes a wrong but well-formed key as no key: a new tenure with a new key, not an error [NAME-5]', () => {
+    const { ctx, user } = setup();
+    const [welcome] = run(ctx, user, 'HELLO 1 alice someone-elses-key');
+    expect(msg(welcome!).command).toBe('WELCOME');
+    expect(msg(welcome!).params[1]).not.toBe('someone-elses-key');
   });
 
   it('registers a guest when no name is given [SESSION-4]', () => {

@@ -22,6 +22,7 @@ import {
   type StoreQuery,
   type StoredMessage,
   type StoredRoom,
+  type Tenure,
 } from '../../../src/server/history/store.ts';
 
 /** Records every chunk sent; behaves like a Connection that never fills up. */
@@ -201,7 +202,8 @@ export function memoryStore(perTarget = 1000, total = 100_000): MemoryStore {
  * A HistoryStore around a MemoryStore that can pretend to be a database
  * (`persistent`, rooms kept from an "earlier run", saved rooms recorded) and
  * can be told to fail: `failAppend` makes append() throw a StorageError
- * ([STORE-3]), `failCommit` makes commit() throw one. It counts commits.
+ * ([STORE-3]), `failCommit` makes commit() throw one, `failTenure` makes
+ * saveTenure() throw one. It counts commits and records saved tenures.
  */
 export class TestStore implements HistoryStore {
   readonly persistent: boolean;
@@ -212,6 +214,9 @@ export class TestStore implements HistoryStore {
   readonly saves: StoredRoom[] = [];
   failAppend = false;
   failCommit = false;
+  failTenure = false;
+  /** Every saveTenure call, in order ([NAME-5]). */
+  readonly tenures: Array<{ name: string; tenure: Tenure }> = [];
   commits = 0;
   closed = false;
 
@@ -226,8 +231,22 @@ export class TestStore implements HistoryStore {
     return this.inner.append(draft);
   }
 
-  page(targets: readonly string[], query: StoreQuery): StoredMessage[] {
-    return this.inner.page(targets, query);
+  page(targets: readonly string[], query: StoreQuery, floor?: number): StoredMessage[] {
+    return this.inner.page(targets, query, floor);
+  }
+
+  lastNum(): number {
+    return this.inner.lastNum();
+  }
+
+  tenure(name: string): Tenure | undefined {
+    return this.inner.tenure(name);
+  }
+
+  saveTenure(name: string, tenure: Tenure): void {
+    if (this.failTenure) throw new StorageError('WRITE_FAILED', 'disk full (test)');
+    this.tenures.push({ name, tenure });
+    this.inner.saveTenure(name, tenure);
   }
 
   numOf(id: string): number | undefined {
@@ -269,7 +288,10 @@ export class TestStore implements HistoryStore {
  * a test clock, a fixed random source, direct delivery and history in memory.
  */
 export function makeHub(options: Partial<HubOptions> = {}): Hub {
+  let keys = 0;
   return new Hub({
+    // Keys in order, so tests can name them ([NAME-5]).
+    newKey: () => `key${++keys}`,
     nameLength: 24,
     roomLength: 32,
     topicLength: 300,

@@ -330,8 +330,26 @@ describe('Hub.history [HIST-2] [HIST-5]', () => {
     hub.rename(alice.session, 'alicia');
     expect(hub.history(alice.session, 'bob', latest())).toEqual([]);
     expect(texts(hub.history(alice.session, '*', latest()))).toEqual(['lobby 1', 'rust 1', 'lobby 2', 'rust 2']);
+    // Renaming back is the same holder again ([NAME-5]).
+    hub.rename(alice.session, 'alice');
+    expect(texts(hub.history(alice.session, 'bob', latest()))).toEqual(['a to b', 'b to a']);
+  });
+
+  it('gives a newcomer to a freed name none of its earlier private messages, only what came after it took the name [HIST-5] [NAME-5]', () => {
+    const { hub, alice, bob } = chatter();
+    hub.remove(alice.session, 'quit', '');
     const newcomer = online(hub, 'ALICE');
-    expect(texts(hub.history(newcomer.session, 'bob', latest()))).toEqual(['a to b', 'b to a']);
+    expect(hub.history(newcomer.session, 'bob', latest())).toEqual([]);
+    expect(texts(hub.history(newcomer.session, '*', latest()))).toEqual(['lobby 1', 'lobby 2']); // rooms are for members, not tenures
+    say(hub, bob, 'welcome, new alice', 'ALICE');
+    expect(texts(hub.history(newcomer.session, 'bob', latest()))).toEqual(['welcome, new alice']);
+    // bob was there all along: he keeps the whole conversation with the name.
+    expect(texts(hub.history(bob.session, 'alice', latest()))).toEqual(['a to b', 'b to a', 'welcome, new alice']);
+    // So does a rename onto a freed name.
+    const carolSession = online(hub, 'zed');
+    hub.remove(bob.session, 'quit', '');
+    hub.rename(carolSession.session, 'Bob');
+    expect(hub.history(carolSession.session, 'alice', latest())).toEqual([]);
   });
 
   it('reads BEFORE, AFTER and BETWEEN with id refs as positions, whichever target the id belongs to; bounds are exclusive [HIST-2]', () => {
@@ -388,10 +406,84 @@ describe('Hub.history [HIST-2] [HIST-5]', () => {
     ]);
   });
 
-  it('resolves the target before the refs: NOT_IN_ROOM wins over UNKNOWN_MESSAGE', () => {
+  it('answers one error when both the target and a ref are wrong (SPEC fixes no order between them)', () => {
     const { hub, carol } = chatter();
-    expect(protocolError(() => hub.history(carol.session, '#rust', { kind: 'after', ref: { by: 'id', id: 'nope' }, limit: 1 })).code).toBe(
-      'NOT_IN_ROOM',
-    );
+    const error = protocolError(() => hub.history(carol.session, '#rust', { kind: 'after', ref: { by: 'id', id: 'nope' }, limit: 1 }));
+    expect(['NOT_IN_ROOM', 'UNKNOWN_MESSAGE']).toContain(error.code);
+  });
+});
+
+describe('Hub: name tenures [NAME-5]', () => {
+  it('gives each registration a key, kept across renames', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    const bob = online(hub, 'bob');
+    expect(alice.session.key).toBe('key1');
+    expect(bob.session.key).toBe('key2');
+    hub.rename(alice.session, 'alicia');
+    expect(alice.session.key).toBe('key1');
+  });
+
+  it('goes on when a later HELLO brings the key the name\'s last holder was given: its private history is its own again', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    const bob = online(hub, 'bob');
+    say(hub, alice, 'before the drop', 'bob');
+    hub.remove(alice.session, 'lost', 'Connection closed');
+    const back = fakeUser();
+    expect(hub.register(back.session, 'Alice', 'key1')).toBe('Alice');
+    expect(back.session.key).toBe('key1');
+    expect(texts(hub.history(back.session, 'bob', latest()))).toEqual(['before the drop']);
+    expect(texts(hub.history(bob.session, 'alice', latest()))).toEqual(['before the drop']);
+  });
+
+  it('starts a new tenure, with a new key, for a registration without the key or with a wrong one', () => {
+    const hub = makeHub();
+    const alice = online(hub, 'alice');
+    online(hub, 'bob');
+    say(hub, alice, 'private', 'bob');
+    hub.remove(alice.session, 'quit', '');
+    const stranger = fakeUser();
+    hub.register(stranger.session, 'alice', 'not-the-key');
+    expect(stranger.session.key).not.toBe('key1');
+    expect(stranger.session.key).not.toBe('not-the-key');
+    expect(hub.history(stranger.session, 'bob', latest())).toEqual([]);
+    // The name is the stranger's now: the first holder's key no longer takes it back.
+    hub.remove(stranger.session, 'quit', '');
+    const first = fakeUser();
+    hub.register(first.session, 'alice', 'key1');
+    expect(hub.history(first.session, 'bob', latest())).toEqual([]);
+    // That attempt started a tenure of its own: now its key, and only its, takes the name back.
+    hub.remove(first.session, 'quit', '');
+    const late = fakeUser();
+    hub.register(late.session, 'alice', stranger.session.key);
+    expect(late.session.key).not.toBe(stranger.session.key);
+    hub.remove(late.session, 'quit', '');
+    const again = fakeUser();
+    hub.register(again.session, 'alice', late.session.key);
+    expect(again.session.key).toBe(late.session.key);
+  });
+
+  it('keeps keys only as hashes in the store', () => {
+    const store = new TestStore();
+    const hub = makeHub({ store });
+    online(hub, 'alice');
+    expect(store.tenures).toHaveLength(1);
+    expect(store.tenures[0]!.name).toBe('alice');
+    expect(store.tenures[0]!.tenure.keyHash).not.toContain('key1');
+    expect(store.tenures[0]!.tenure.keyHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('answers STORAGE_FAILED HELLO or NICK when the tenure cannot be recorded, and changes nothing', () => {
+    const store = new TestStore();
+    const hub = makeHub({ store });
+    const alice = online(hub, 'alice');
+    store.failTenure = true;
+    const user = fakeUser();
+    expect(protocolError(() => hub.register(user.session, 'bob'))).toMatchObject({ code: 'STORAGE_FAILED', command: 'HELLO' });
+    expect(user.session.state).toBe('greeting');
+    expect(protocolError(() => hub.rename(alice.session, 'alicia'))).toMatchObject({ code: 'STORAGE_FAILED', command: 'NICK' });
+    expect(alice.session.name).toBe('alice');
+    expect(hub.who().map((u) => u.name)).toEqual(['alice']);
   });
 });

@@ -439,11 +439,7 @@ describe('persistent rooms with a database [ROOM-6] [STORE-2]', () => {
     expect(store.saves).toEqual([]);
   });
 
-  // Server bug (reported): Hub.#keep marks a room persistent on any topic
-  // change, an empty one included, so a room whose topic was set and then
-  // cleared, with no message, stays listed with 0 members (and is saved for
-  // the next run). `it.fails` until hub.ts is fixed; then make it `it`.
-  it.fails('lets a room whose topic was cleared, with no message, disappear [ROOM-6]', () => {
+  it('lets a room whose topic was cleared, with no message, disappear [ROOM-6]', () => {
     const store = new TestStore({ persistent: true });
     const hub = makeHub({ store });
     const alice = online(hub, 'alice');
@@ -466,14 +462,17 @@ describe('persistent rooms with a database [ROOM-6] [STORE-2]', () => {
     expect(roomNames(hub)).toEqual(['#lobby']);
   });
 
-  it('starts with the rooms of an earlier run, their case and topic, with 0 members [STORE-2]', () => {
+  it('starts with the rooms of an earlier run that have a topic or history, their case and topic, with 0 members [STORE-2] [ROOM-6]', () => {
     const store = new TestStore({
       persistent: true,
       rooms: [
         { key: '#rust', name: '#Rust', topic: 'the book', setter: 'bob', topicTime: 1234 },
         { key: '#go', name: '#go', topic: '', setter: '*', topicTime: 0 },
+        // Its topic was cleared and it had no message: nothing keeps it.
+        { key: '#gone', name: '#gone', topic: '', setter: 'bob', topicTime: 99 },
       ],
     });
+    store.inner.append({ target: '#go', from: 'bob', to: '#go', kind: 'say', text: 'kept', time: 1 });
     const hub = makeHub({ store });
     expect(hub.rooms()).toEqual([
       { name: '#go', members: 0, topic: { text: '', setter: '*', time: 0 } },
@@ -490,6 +489,11 @@ describe('persistent rooms with a database [ROOM-6] [STORE-2]', () => {
     hub.join(alice.session, '#rust');
     hub.say(alice.session, '#rust', 'say', 'x', 'SAY');
     expect(store.saves).toEqual([]);
+    // A stored room keeps its history when its topic is cleared ([ROOM-6]).
+    hub.join(alice.session, '#go');
+    hub.topic(alice.session, '#go', '');
+    hub.part(alice.session, '#go', '');
+    expect(roomNames(hub)).toContain('#go');
   });
 
   it('counts stored rooms against maxRooms', () => {
