@@ -56,8 +56,10 @@ describe('HELLO', () => {
     c.write(`HELLO 1 ${name}\nPING next\n`);
     const welcome = await c.expect((m) => m.command === 'WELCOME' || m.command === 'ERR');
     expect(welcome.command).toBe('WELCOME');
-    expect(welcome.params).toHaveLength(2);
+    // WELCOME <name> <key> :<text> ([NAME-5]).
+    expect(welcome.params).toHaveLength(3);
     expect(welcome.params[0]).toBe(name);
+    expect(welcome.params[1]).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
     const lines = await c.barrier();
     const pong = lines.findIndex((m) => m.command === 'PONG' && m.params[0] === 'next');
     expect(pong).toBeGreaterThan(0);
@@ -361,7 +363,7 @@ describe('command words and parameters', () => {
     const fresh = await suite.connect();
     const name = suite.name('h');
     fresh.send('HELLO');
-    fresh.send(`HELLO 1 ${name} extra`);
+    fresh.send(`HELLO 1 ${name} key extra`);
     fresh.send('WHO');
     const early = repliesOf(fresh, await fresh.barrier());
     expect(early).toHaveLength(3);
@@ -499,6 +501,78 @@ describe('names', () => {
     expect(await peer!.who()).toContain(recased);
   });
 });
+
+describe('name tenures [NAME-5]', () => {
+  it('[NAME-5] [HIST-5] [SESSION-3] HELLO with the key WELCOME gave takes a name back with its private history; without it, a newcomer to the name reads none of it', async () => {
+    const [alice, bob] = await suite.users(2);
+    const name = alice!.name!;
+    const key = alice!.key!;
+    expect(key).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+    const text = `between us ${suite.name('t')}`;
+    bob!.send(`SAY ${name} :${text}`);
+    await bob!.expect('ECHO');
+    await alice!.destroy();
+    /** The texts of `client`'s private conversation with `other`, from HISTORY. */
+    const privately = async (client: NonNullable<typeof alice>, other: string) => {
+      client.send(`HISTORY ${other} LATEST 10`);
+      return (await upToEnd(client)).filter((m) => m.command === 'HIST').map((m) => m.params[6]);
+    };
+    // Someone else takes the freed name: a new tenure, nothing of the old one.
+    const newcomer = await suite.connect();
+    await newcomer.register(name);
+    expect(newcomer.key).not.toBe(key);
+    expect(await privately(newcomer, bob!.name!)).toEqual([]);
+    // bob, who was there all along, still has the whole conversation with the name.
+    expect(await privately(bob!, name)).toEqual([text]);
+    newcomer.send('QUIT');
+    await newcomer.untilClosed();
+    // The newcomer held the name last: the first holder's key no longer takes it back.
+    const first = await suite.connect();
+    await first.register(name, key);
+    expect(await privately(first, bob!.name!)).toEqual([]);
+  });
+
+  it('[NAME-5] [CLIENT-7] a client that reconnects with HELLO 1 <name> <key> keeps its private history', async () => {
+    const [alice, bob] = await suite.users(2);
+    const name = alice!.name!;
+    const key = alice!.key!;
+    const text = `before the drop ${suite.name('t')}`;
+    alice!.send(`SAY ${bob!.name} :${text}`);
+    await alice!.expect('ECHO');
+    await alice!.resetAndDestroy();
+    await bob!.expect((m) => m.command === 'LEAVE' && m.params[1] === name);
+    const back = await suite.connect();
+    await back.register(name, key);
+    expect(back.key).toBe(key);
+    back.send(`HISTORY ${bob!.name} LATEST 10`);
+    const batch = await upToEnd(back);
+    expect(batch.filter((m) => m.command === 'HIST').map((m) => m.params[6])).toEqual([text]);
+  });
+
+  it('[NAME-5] [LINE-6] a malformed key gets ERR BAD_PARAMS HELLO and registers nothing; a wrong one is no error', async () => {
+    const client = await suite.connect();
+    const name = suite.name('k');
+    client.send(`HELLO 1 ${name} bad.key`);
+    client.send(`HELLO 1 ${name} ${'k'.repeat(65)}`);
+    client.send('WHO');
+    const replies = repliesOf(client, await client.barrier());
+    expectErr(replies[0], 'BAD_PARAMS', 'HELLO');
+    expectErr(replies[1], 'BAD_PARAMS', 'HELLO');
+    expectErr(replies[2], 'NOT_REGISTERED', 'WHO');
+    expect(await client.register(name, 'a-wrong-but-well-formed-key')).toBe(name);
+    expect(client.key).not.toBe('a-wrong-but-well-formed-key');
+  });
+});
+
+/** Consumes up to the ENDHIST of a HISTORY request and returns the batch. */
+async function upToEnd(client: { expect: (m: (r: Received) => boolean) => Promise<Received> }): Promise<Received[]> {
+  const got: Received[] = [];
+  await client.expect((m) => {
+    got.push(m);
+    return m.command === 'ENDHIST' || (m.command === 'ERR' && m.params[1] === 'HISTORY');
+  });
+  return got;
+}
 
 describe('WHO', () => {
   it('[PRES-3] WHO answers one USER per registered client, itself included, ordered without regard to case, then ENDWHO <count>', async () => {
