@@ -26,16 +26,16 @@ import type { MessageKind } from '../../protocol/messages.ts';
 import {
   StorageError,
   formatId,
+  mergePages,
   parseId,
   privateParties,
-  mergePages,
   type Bound,
-  type Tenure,
   type Draft,
   type HistoryStore,
   type StoreQuery,
   type StoredMessage,
   type StoredRoom,
+  type Tenure,
 } from './store.ts';
 
 export interface SqliteStoreOptions {

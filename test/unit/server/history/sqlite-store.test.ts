@@ -79,6 +79,7 @@ describe('SqliteStore across restarts [STORE-2]', () => {
     first.saveRoom({ key: '#a', name: '#A', topic: 'first topic', setter: 'alice', topicTime: 5 });
     first.saveRoom({ key: '#b', name: '#b', topic: '', setter: '*', topicTime: 0 });
     first.saveRoom({ key: '#a', name: '#A', topic: 'second topic', setter: 'bob', topicTime: 9 });
+    first.saveTenure('alice', { keyHash: 'hash-of-alice', floor: 2 });
     first.close();
 
     const second = open(path);
@@ -89,6 +90,9 @@ describe('SqliteStore across restarts [STORE-2]', () => {
       { key: '#b', name: '#b', topic: '', setter: '*', topicTime: 0 },
     ]);
     expect(second.conversationsOf('bob')).toEqual([dm]);
+    // [NAME-5]: who held a name outlives a restart, or private history would be open to anyone after one.
+    expect(second.tenure('alice')).toEqual({ keyHash: 'hash-of-alice', floor: 2 });
+    expect(second.lastNum()).toBe(4);
     for (const m of before) expect(second.numOf(m.id)).toBe(m.num);
     const a = second.append(draft('#a'));
     const c = second.append(draft('#c'));

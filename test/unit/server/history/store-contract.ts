@@ -200,6 +200,36 @@ export function describeStoreContract(name: string, makeStore: StoreFactory): vo
       });
     });
 
+    describe('floors and tenures [NAME-5] [HIST-5]', () => {
+      it('pages only above a floor, for every kind of query and for several targets', () => {
+        const store = fresh();
+        const dm = privateKey('alice', 'bob');
+        const all = [dm, '#a', dm, dm, '#a', dm].map((t) => store.append(draft(t)));
+        const floor = all[2]!.num;
+        const above = all.filter((m) => m.target === dm && m.num > floor);
+        expect(store.page([dm], { kind: 'latest', limit: 10 }, floor)).toEqual(above);
+        expect(store.page([dm], { kind: 'before', bound: num(all[5]!.num), limit: 10 }, floor)).toEqual(above.slice(0, 1));
+        expect(store.page([dm], { kind: 'after', bound: num(0), limit: 10 }, floor)).toEqual(above);
+        expect(store.page([dm], { kind: 'between', from: num(0), to: num(all[5]!.num), limit: 10 }, floor)).toEqual(above.slice(0, 1));
+        expect(store.page([dm, '#a'], { kind: 'latest', limit: 10 }, floor)).toEqual(all.filter((m) => m.num > floor));
+        expect(store.page([dm], { kind: 'latest', limit: 10 }, all[5]!.num)).toEqual([]);
+      });
+
+      it('reports the last number issued, and keeps the latest tenure of each name', () => {
+        const store = fresh();
+        expect(store.lastNum()).toBe(0);
+        expect(store.tenure('alice')).toBeUndefined();
+        const m = store.append(draft('#a'));
+        expect(store.lastNum()).toBe(m.num);
+        store.saveTenure('alice', { keyHash: 'h1', floor: 0 });
+        store.saveTenure('alice', { keyHash: 'h2', floor: m.num });
+        store.saveTenure('bob', { keyHash: 'h3', floor: 0 });
+        store.commit();
+        expect(store.tenure('alice')).toEqual({ keyHash: 'h2', floor: m.num });
+        expect(store.tenure('bob')).toEqual({ keyHash: 'h3', floor: 0 });
+      });
+    });
+
     describe('numOf', () => {
       it('gives back the num of every id the store issued, pruned ones too [HIST-2]', () => {
         const store = fresh(3);
