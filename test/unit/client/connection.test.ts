@@ -46,7 +46,7 @@ async function join(
   const { probe, peer } = await open({ name, ...options });
   peer.greet();
   expect(await peer.expect('HELLO')).toBe(`HELLO 1 ${name}`);
-  peer.send(`WELCOME ${name} :Hello ${name}`);
+  peer.send(`WELCOME ${name} key-${name} :Hello ${name}`);
   peer.send(`JOIN #lobby ${name}`);
   peer.send(`ROOM #lobby ${others.length + 1} :Say hello`);
   peer.send('ENDHIST #lobby 0');
@@ -84,7 +84,7 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
     peer.greet('FUTURE=yes LINE=96 X == =1 NAMELEN=24 READCAP=16384 TLS');
     expect(await peer.expect('HELLO')).toBe('HELLO 1 alice');
     peer.behave();
-    peer.send('WELCOME alice :hi');
+    peer.send('WELCOME alice key-alice :hi');
     await probe.next('ready');
     // LINE was still read among the unknown keys: 96 bytes per SAY line.
     const pieces = probe.connection.say(undefined, 'x'.repeat(200));
@@ -119,7 +119,7 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
     const { probe, peer } = await open({ name: 'alice' });
     peer.greet();
     await peer.expect('HELLO 1 alice');
-    peer.send('WELCOME alice :hi');
+    peer.send('WELCOME alice key-alice :hi');
     peer.send('JOIN #lobby alice');
     peer.send('ROOM #lobby 2 :Say hello');
     peer.send(chat('HIST', 'h1', 1, 'bob', '#lobby', 'anyone around?'));
@@ -150,7 +150,7 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
     const { probe, peer } = await open();
     peer.greet('LINE=2048 READCAP=16384 NAMELEN=24 FUTURE=yes');
     expect(await peer.expect('HELLO')).toBe('HELLO 1');
-    peer.send('WELCOME guest-4821 :Hello');
+    peer.send('WELCOME guest-4821 key-guest-4821 :Hello');
     await peer.expect('WHO');
     peer.send('USER guest-4821');
     peer.send('ENDWHO 1');
@@ -165,7 +165,7 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
       peer.send(`ERR ${code} HELLO :The name bob is not available`);
       expect(await peer.expect('HELLO')).toBe('HELLO 1');
       expect(await probe.next('name-rejected')).toEqual({ type: 'name-rejected', name: 'bob', code, text: 'The name bob is not available' });
-      peer.send('WELCOME guest-1234 :Hello');
+      peer.send('WELCOME guest-1234 key-guest-1234 :Hello');
       await peer.expect('WHO');
       peer.send('ENDWHO 0');
       expect(await probe.next('ready')).toMatchObject({ name: 'guest-1234', assigned: true });
@@ -222,7 +222,7 @@ describe('ChatConnection while registered', () => {
     await peer.expect('HELLO');
     peer.send('PING early-1');
     expect(await peer.expect('PONG')).toBe('PONG early-1');
-    peer.send('WELCOME alice :hi');
+    peer.send('WELCOME alice key-alice :hi');
     await peer.expect('WHO');
     peer.send('ENDWHO 1');
     peer.send('PING later_2');
@@ -311,7 +311,7 @@ describe('ChatConnection while registered', () => {
       'USER zed 0',
       'ENDWHO 1',
       'PONG unasked',
-      'WELCOME alice :again',
+      'WELCOME alice key-alice :again',
       'LINECHAT 1 again LINE=2048 READCAP=16384 NAMELEN=24 :hello again',
       'BOGUS line',
     ]) {

@@ -104,7 +104,7 @@ export class FakePeer {
       switch (command) {
         case 'HELLO':
           name = params[1] ?? 'guest-4821';
-          this.send(`WELCOME ${name} :Hello ${name}`);
+          this.send(`WELCOME ${name} key-${name} :Hello ${name}`);
           if (lobby !== undefined) joinReplies(lobby, users.length + 1);
           return;
         case 'WHO': {

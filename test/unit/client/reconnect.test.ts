@@ -154,7 +154,8 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
     expect(server.peers).toHaveLength(1);
 
     const peer = await reconnect(session);
-    expect(peer.received.slice(0, 2)).toEqual(['HELLO 1 alice', 'WHO']);
+    // [NAME-5]: the key of the last WELCOME comes back with the name.
+    expect(peer.received.slice(0, 2)).toEqual(['HELLO 1 alice key-alice', 'WHO']);
     // The lobby is joined by the server; no other room to join again.
     expect(probe.all('reconnected')).toEqual([{ type: 'reconnected', name: 'alice', wanted: 'alice', users: ['alice', 'bob'], rooms: [] }]);
     expect(probe.all('ready')).toHaveLength(1);
@@ -180,7 +181,7 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
 
     await down.restart();
     const peer = await reconnect(session);
-    expect(peer.received[0]).toBe('HELLO 1 alice');
+    expect(peer.received[0]).toBe('HELLO 1 alice key-alice');
     peer.socket.end();
     expect(await probe.next('reconnecting')).toMatchObject({ attempt: 1, delayMs: 375 });
   });
@@ -227,7 +228,7 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
     await peer.expect('HELLO 1 alice');
     peer.send('ERR NAME_IN_USE HELLO :The name alice is in use');
     expect(await peer.expect('HELLO')).toBe('HELLO 1');
-    peer.send('WELCOME guest-77 :Hello');
+    peer.send('WELCOME guest-77 key-guest-77 :Hello');
     await peer.expect('WHO');
     peer.send('USER alice 0');
     peer.send('USER guest-77 0');
@@ -246,7 +247,8 @@ describe('ChatSupervisor reconnects [CLIENT-6] [CLIENT-7]', () => {
     await session.probe.next('nick');
     const peer = await dropAndAccept(session);
     peer.greet();
-    expect(await peer.expect('HELLO')).toBe('HELLO 1 Alicia');
+    // The key belongs to the client, not to one name ([NAME-5]).
+    expect(await peer.expect('HELLO')).toBe('HELLO 1 Alicia key-alice');
   });
 
   it('with reconnect off, a drop ends the session as before', async () => {
@@ -322,7 +324,7 @@ describe('ChatSupervisor messages across a drop [CLIENT-8] [CLIENT-9]', () => {
     const peer = await reconnect(session);
     expect(await probe.next('flushed')).toEqual({ type: 'flushed', count: 3 });
     await probe.next('message', (e) => e.message.text === 'three');
-    expect(peer.received).toEqual(['HELLO 1 alice', 'WHO', 'SAY one', 'SAY two', 'SAY three']);
+    expect(peer.received).toEqual(['HELLO 1 alice key-alice', 'WHO', 'SAY one', 'SAY two', 'SAY three']);
     expect(probe.all('message').map((e) => e.message.text)).toEqual(['one', 'two', 'three']);
     expect(supervisor.queued).toBe(0);
     supervisor.quit();
@@ -426,7 +428,7 @@ describe('ChatSupervisor catches up after a reconnect [HIST-6] [CLIENT-11]', () 
     const peer = await dropAndAccept(session);
     peer.greet('LINE=2048 READCAP=16384 NAMELEN=24 HISTLIMIT=2 LOBBY=#lobby');
     await peer.expect('HELLO');
-    peer.send('WELCOME alice :hi');
+    peer.send('WELCOME alice key-alice :hi');
     peer.send('JOIN #lobby alice');
     peer.send('ENDHIST #lobby 0');
     await peer.expect('WHO');
@@ -568,7 +570,7 @@ async function dropAndAccept(session: Session): Promise<FakePeer> {
 async function registerByHand(peer: FakePeer, name = 'alice', replay: string[] = []): Promise<void> {
   peer.greet();
   await peer.expect(`HELLO 1 ${name}`);
-  peer.send(`WELCOME ${name} :hi`);
+  peer.send(`WELCOME ${name} key-${name} :hi`);
   peer.send(`JOIN #lobby ${name}`);
   peer.send('ROOM #lobby 1 :');
   for (const line of replay) peer.send(line);
