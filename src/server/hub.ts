@@ -265,19 +265,22 @@ export class Hub {
    */
   history(session: Session, target: string, query: HistoryQuery): StoredMessage[] {
     const store = this.#options.store;
+    // The target is checked before the refs ([LINE-7]: the command's own checks in order).
+    let rooms: string[] = [];
+    let conversations: string[] = [];
+    if (target === '*') {
+      rooms = [...session.rooms].map((room) => room.key);
+      conversations = store.conversationsOf(foldName(session.name));
+    } else if (isRoomName(target)) {
+      this.#checkRoomName(target, 'HISTORY');
+      rooms = [this.#memberRoom(session, target, 'HISTORY').key];
+    } else {
+      this.#checkValid(target, 'HISTORY');
+      conversations = [privateKey(session.name, target)];
+    }
     const storeQuery = toStoreQuery(query, (id) => this.#bound(id));
     // A name's private history starts where its holder took it ([HIST-5]).
-    const privately = (keys: string[]) => store.page(keys, storeQuery, session.floor);
-    if (target === '*') {
-      const rooms = store.page([...session.rooms].map((room) => room.key), storeQuery);
-      return mergePages([rooms, privately(store.conversationsOf(foldName(session.name)))], storeQuery);
-    }
-    if (isRoomName(target)) {
-      this.#checkRoomName(target, 'HISTORY');
-      return store.page([this.#memberRoom(session, target, 'HISTORY').key], storeQuery);
-    }
-    this.#checkValid(target, 'HISTORY');
-    return privately([privateKey(session.name, target)]);
+    return mergePages([store.page(rooms, storeQuery), store.page(conversations, storeQuery, session.floor)], storeQuery);
   }
 
   #bound(id: string): Bound {

@@ -85,8 +85,8 @@ describe('[STORE-2] restarts', () => {
       expect(params((await history(c, lobby, 'LATEST 10')).filter((m) => m.from === 'alice'))).toEqual(params(said));
       await joinRoom(c, '#quiet');
       expect(params(await history(c, '#quiet', 'LATEST 10'))).toEqual(params(quiet));
-      // Private history belongs to the names.
-      const alice = await user(second.pool, 'alice');
+      // Private history belongs to the holders of the names, who come back with their keys ([NAME-5], [HIST-5]).
+      const alice = await user(second.pool, 'alice', a.key);
       expect(params(await history(alice, 'bob', 'LATEST 10'))).toEqual(params(pm));
       expect(await history(c, 'alice', 'LATEST 10')).toEqual([]);
       // Old ids are still positions ([HIST-2]).
@@ -95,7 +95,7 @@ describe('[STORE-2] restarts', () => {
       // New messages: new ids, and seq goes on in every target ([MSG-4], [MSG-5]).
       const k4 = await sayOne(c, '#keep', 'k4');
       expect(k4.seq).toBe(kept.at(-1)!.seq + 1);
-      const bob = await user(second.pool, 'bob');
+      const bob = await user(second.pool, 'bob', b.key);
       const p3 = await sayOne(alice, 'bob', 'p3');
       expect(p3.seq).toBe(pm.at(-1)!.seq + 1);
       const q1 = await sayOne(c, '#quiet', 'q1');
@@ -134,14 +134,8 @@ describe('[STORE-2] restarts', () => {
   });
 });
 
-// Server bug (reported): Hub.#keep (src/server/hub.ts) makes a room persistent
-// on any topic change, an empty one included, so with a database a room whose
-// topic was set and then cleared, with no message, stays listed with 0
-// members and is loaded again after a restart, though it has neither a topic
-// nor history ([ROOM-6]). `it.fails` until hub.ts is fixed; then make it
-// `itOwnServer`. (test/unit/server/hub-rooms.test.ts has the same case.)
-describe.skipIf(EXTERNAL_SERVER !== undefined)('[ROOM-6] known bug', () => {
-  it.fails('[ROOM-6] with a database a room whose topic was set and then cleared, with no message, disappears when its last member leaves', async () => {
+describe('[ROOM-6] a cleared topic', () => {
+  itOwnServer('[ROOM-6] with a database a room whose topic was set and then cleared, with no message, disappears when its last member leaves', async () => {
     const db = join(tempDir(), 'chat.db');
     const { pool } = await own.start(['--db', db]);
     const a = await user(pool, 'host');
@@ -225,7 +219,8 @@ describe('[STORE-1] durability', () => {
 
       const after = await own.start(args);
       const readers: LineClient[] = [];
-      for (const name of names) readers.push(await user(after.pool, name));
+      // With their keys, so each reads its private history from before the kill ([NAME-5]).
+      for (const [i, name] of names.entries()) readers.push(await user(after.pool, name, writers[i]!.key));
       const limit = infoOf(readers[0]!).histLimit;
       const stored = new Map<string, Chat>();
       const keep = (target: string, messages: Chat[]) => {

@@ -57,9 +57,9 @@ export function useOwnServers(): OwnServers {
 }
 
 /** Connects and registers as `name`. */
-export async function user(pool: ClientPool, name: string): Promise<LineClient> {
+export async function user(pool: ClientPool, name: string, key?: string): Promise<LineClient> {
   const client = await pool.connect();
-  await client.register(name);
+  await client.register(name, key);
   return client;
 }
 
