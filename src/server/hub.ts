@@ -68,22 +68,21 @@ export class Hub {
 
   constructor(options: HubOptions) {
     this.#options = options;
-    this.#lastTime = options.store.newestTime();
     const store = options.store;
+    this.#lastTime = store.newestTime();
     for (const stored of store.rooms()) {
       const topic = { text: stored.topic, setter: stored.setter, time: stored.topicTime };
       const hasHistory = store.page([stored.key], { kind: 'latest', limit: 1 }).length > 0;
       const room = this.#newRoom(stored.key, stored.name, { stored: true, hasHistory, topic });
-      // A room whose topic was cleared and that has no history was kept by mistake of nobody: it is gone ([ROOM-6]).
+      // Saved for a topic that was later cleared, and without history: not persistent ([ROOM-6]).
       if (room.persistent) this.#rooms.set(stored.key, room);
     }
     const lobby = options.lobby;
     if (lobby !== undefined) {
-      const kept = this.#rooms.get(foldName(lobby));
-      this.#rooms.set(
-        foldName(lobby),
-        this.#newRoom(foldName(lobby), kept?.name ?? lobby, { isLobby: true, stored: kept?.stored, hasHistory: kept?.hasHistory, topic: kept?.topic }),
-      );
+      const key = foldName(lobby);
+      const kept = this.#rooms.get(key);
+      const { stored, hasHistory, topic } = kept ?? {};
+      this.#rooms.set(key, this.#newRoom(key, kept?.name ?? lobby, { isLobby: true, stored, hasHistory, topic }));
     }
   }
 
@@ -146,13 +145,11 @@ export class Hub {
     room.members.add(session);
     session.rooms.add(room);
     room.fanout.add(session.connection);
-    room.publish(serverLine.join(room.name, session.name), session, PRESENCE_HOLD_MS);
+    const joined = serverLine.join(room.name, session.name);
+    room.publish(joined, session, PRESENCE_HOLD_MS);
     const replay = this.#options.replay === 0 ? [] : this.#options.store.page([room.key], { kind: 'latest', limit: this.#options.replay });
-    session.send(
-      serverLine.join(room.name, session.name) +
-        serverLine.room(room.name, room.members.size, room.topic.text) +
-        historyBatch(room.name, replay),
-    );
+    // One send: the joiner's replies are never split by other lines ([ROOM-3], [HIST-3]).
+    session.send(joined + serverLine.room(room.name, room.members.size, room.topic.text) + historyBatch(room.name, replay));
   }
 
   /** Leaves a room ([ROOM-4]). */
@@ -179,8 +176,9 @@ export class Hub {
     }
     room.topic = { text, setter: session.name, time: this.#stamp() };
     this.#keep(room, true);
-    room.publish(serverLine.topic(room.name, room.topic.setter, room.topic.time, text), session);
-    session.send(serverLine.topic(room.name, room.topic.setter, room.topic.time, text));
+    const line = serverLine.topic(room.name, session.name, room.topic.time, text);
+    room.publish(line, session);
+    session.send(line);
   }
 
   /** Rooms that exist, ordered by folded name ([ROOM-5]). */
