@@ -28,5 +28,10 @@ export function isRoomName(target: string): boolean {
 
 /** The form names and room names are compared in: ASCII letters folded to lower case. */
 export function foldName(name: string): string {
-  return name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+  // Most names are lower case already, and every message looks up its room.
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return name.replace(/[A-Z]+/g, (s) => s.toLowerCase());
+  }
+  return name;
 }

@@ -15,21 +15,23 @@ export function isMiddle(value: string): boolean {
   return value.length > 0 && value.charCodeAt(0) !== 0x3a && !value.includes(' ');
 }
 
+/** The last parameter of a line with its separator: ` value`, or ` :value` when it must be trailing ([LINE-3]). */
+export function lastParam(value: string, index = 0, command = 'line'): string {
+  if (FORBIDDEN.test(value)) throw new TypeError(`parameter ${index} of ${command} holds a control character`);
+  return isMiddle(value) ? ' ' + value : ' :' + value;
+}
+
 /** One wire line, LF included ([FRAME-3]). */
 export function formatLine(command: string, ...params: string[]): string {
   if (!COMMAND.test(command)) throw new TypeError(`invalid command word: ${JSON.stringify(command)}`);
   let line = command;
   const last = params.length - 1;
-  for (let i = 0; i <= last; i++) {
+  for (let i = 0; i < last; i++) {
     const param = params[i]!;
     if (FORBIDDEN.test(param)) throw new TypeError(`parameter ${i} of ${command} holds a control character`);
-    if (isMiddle(param)) {
-      line += ' ' + param;
-    } else if (i === last) {
-      line += ' :' + param;
-    } else {
-      throw new TypeError(`parameter ${i} of ${command} must be a middle parameter: ${JSON.stringify(param)}`);
-    }
+    if (!isMiddle(param)) throw new TypeError(`parameter ${i} of ${command} must be a middle parameter: ${JSON.stringify(param)}`);
+    line += ' ' + param;
   }
+  if (last >= 0) line += lastParam(params[last]!, last, command);
   return line + '\n';
 }

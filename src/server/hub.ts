@@ -197,9 +197,11 @@ export class Hub {
     const to = target ?? this.#options.lobby;
     if (to === undefined) throw new ProtocolError('NOT_IN_ROOM', command, 'This server has no lobby; name a room or a user');
     if (isRoomName(to)) {
-      this.#checkRoomName(to, command);
       const room = this.#rooms.get(foldName(to));
-      if (room === undefined) throw new ProtocolError('NO_SUCH_ROOM', command, `There is no room ${to}`);
+      if (room === undefined) {
+        this.#checkRoomName(to, command);
+        throw new ProtocolError('NO_SUCH_ROOM', command, `There is no room ${to}`);
+      }
       if (!room.members.has(session)) throw new ProtocolError('NOT_IN_ROOM', command, `Join ${room.name} first`);
       const message = this.#append(session, room.key, room.name, kind, text, command);
       this.#keep(room, false);

@@ -2,7 +2,15 @@
  * History in memory, the default store: bounded per target (`--history`)
  * and in all (`--history-memory`), so a server that runs for months, or a
  * client that opens thousands of private conversations, cannot grow it
- * without limit. The oldest messages go first. Nothing outlives the process.
+ * without limit. It keeps at most the last `total` messages accepted, and
+ * of those at most `perTarget` per target. Nothing outlives the process.
+ *
+ * Appending is on the relay's hot path, so both bounds cost O(1) and no
+ * allocation beyond the message: a target's messages are an array read
+ * from `head` (compacted now and then), and the total bound is a ring of
+ * the last `total` messages accepted. A message that leaves the ring
+ * leaves its target too, if it is still there: it is then that target's
+ * oldest, since the ring and every target are in acceptance order.
  */
 import {
   formatId,
@@ -42,13 +50,12 @@ interface Target {
 export class MemoryStore implements HistoryStore {
   readonly persistent = false;
   readonly #targets = new Map<string, Target>();
-  /** Every kept message in acceptance order, with pruned ones dropped lazily: the total bound. */
-  #all: StoredMessage[] = [];
-  #allHead = 0;
-  /** Messages pruned from their target but still in #all. */
-  readonly #pruned = new WeakSet<StoredMessage>();
+  /** The last `total` messages accepted; `#next` is where the next one goes once it is full. */
+  readonly #ring: StoredMessage[] = [];
+  #next = 0;
   #count = 0;
   #num = 0;
+  #newestTime = 0;
   /** Tenures by folded name, oldest first. */
   readonly #tenures = new Map<string, Tenure>();
   /** Private keys by folded name. */
@@ -72,12 +79,30 @@ export class MemoryStore implements HistoryStore {
       if (draft.target.startsWith('@')) for (const name of privateParties(draft.target)) this.#link(name, draft.target);
     }
     const num = ++this.#num;
-    const message: StoredMessage = { ...draft, num, id: formatId(this.#options.idPrefix, num), seq: ++target.lastSeq };
+    const message: StoredMessage = {
+      id: formatId(this.#options.idPrefix, num),
+      seq: ++target.lastSeq,
+      time: draft.time,
+      from: draft.from,
+      to: draft.to,
+      kind: draft.kind,
+      text: draft.text,
+      num,
+      target: draft.target,
+    };
     target.messages.push(message);
-    this.#all.push(message);
     this.#count++;
+    this.#newestTime = draft.time;
     if (target.messages.length - target.head > this.#options.perTarget) this.#pruneOldest(target);
-    while (this.#count > this.#options.total) this.#pruneGlobalOldest();
+    if (this.#ring.length < this.#options.total) {
+      this.#ring.push(message);
+      return message;
+    }
+    const leaving = this.#ring[this.#next]!;
+    this.#ring[this.#next] = message;
+    this.#next = (this.#next + 1) % this.#options.total;
+    const owner = this.#targets.get(leaving.target);
+    if (owner !== undefined && owner.messages[owner.head] === leaving) this.#pruneOldest(owner);
     return message;
   }
 
@@ -104,7 +129,7 @@ export class MemoryStore implements HistoryStore {
   }
 
   newestTime(): number {
-    return this.#all.at(-1)?.time ?? 0;
+    return this.#newestTime;
   }
 
   numOf(id: string): number | undefined {
@@ -152,37 +177,13 @@ export class MemoryStore implements HistoryStore {
   }
 
   #pruneOldest(target: Target): void {
-    const oldest = target.messages[target.head]!;
     target.messages[target.head] = undefined as unknown as StoredMessage;
     target.head++;
-    this.#pruned.add(oldest);
     this.#count--;
     if (target.head === target.messages.length) this.#forget(target);
     else if (target.head > 1024 && target.head * 2 > target.messages.length) {
       target.messages = target.messages.slice(target.head);
       target.head = 0;
-    }
-    // Pruned entries wait in #all until they reach its front; compact it
-    // when they are most of it, so its length stays within twice the count.
-    if (this.#all.length - this.#allHead > 2 * this.#count + 1024) {
-      this.#all = this.#all.slice(this.#allHead).filter((m) => !this.#pruned.has(m));
-      this.#allHead = 0;
-    }
-  }
-
-  #pruneGlobalOldest(): void {
-    for (;;) {
-      const oldest = this.#all[this.#allHead]!;
-      this.#all[this.#allHead] = undefined as unknown as StoredMessage;
-      this.#allHead++;
-      if (this.#allHead > 1024 && this.#allHead * 2 > this.#all.length) {
-        this.#all = this.#all.slice(this.#allHead);
-        this.#allHead = 0;
-      }
-      if (this.#pruned.has(oldest)) continue;
-      // The oldest message of all is the oldest of its target too.
-      this.#pruneOldest(this.#targets.get(oldest.target)!);
-      return;
     }
   }
 
