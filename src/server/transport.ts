@@ -339,12 +339,19 @@ export class Connection implements FanoutMember {
     this.#inboxBytes = 0;
   }
 
-  /** Queues whole lines. Returns false if they were not queued. */
+  /**
+   * Queues whole lines: a reply, or a line for this peer alone. Returns
+   * false if they were not queued. A reply is taken whole when what waited
+   * before it was within the bound, so a peer that asks for a long list
+   * (a page of history, ROOMS, WHO) is never cut off for asking; what waits
+   * is then at most `sendQueue` plus one reply, and the next line finds it
+   * over the bound if the peer does not read.
+   */
   send(data: Buffer | string): boolean {
     if (!this.#live) return false;
     // Broadcast lines published before this one go first.
     for (const group of this.#groups) group.catchUp(this);
-    return this.deliver(typeof data === 'string' ? Buffer.from(data) : data);
+    return this.#take(typeof data === 'string' ? Buffer.from(data) : data, 0);
   }
 
   /**
@@ -352,8 +359,13 @@ export class Connection implements FanoutMember {
    * were not taken. Only groups call this: it does not catch up (`send` does).
    */
   deliver(bytes: Buffer): boolean {
+    return this.#take(bytes, bytes.length);
+  }
+
+  /** Takes `bytes` unless what waits, plus `counted` of them, is over the bound. */
+  #take(bytes: Buffer, counted: number): boolean {
     if (!this.#live) return false;
-    if (this.pending + bytes.length > this.#limits.sendQueue) {
+    if (this.pending + counted > this.#limits.sendQueue) {
       // Dropping the line would break this peer's order ([MSG-7]), so the
       // peer loses the connection instead.
       this.#end({ kind: 'slow-consumer' });

@@ -319,6 +319,22 @@ describe('[HIST-6] catching up', () => {
 });
 
 describe('[HIST-1] the bound per target', () => {
+  itOwnServer('[HIST-2] [LIMIT-7] a full page of the longest messages, far more than SENDQ, reaches a client that reads, and nobody is cut off for asking', async () => {
+    const { pool } = await own.start(['--flood-rate', '0', '--max-sendq', '65536']);
+    const a = await user(pool, 'asker');
+    await joinRoom(a, '#long');
+    const info = infoOf(a);
+    const text = 'x'.repeat(info.line - 'SAY #long :'.length);
+    const count = Math.min(info.histLimit, 100);
+    // Twenty at a time, so the ECHOs of one batch stay within the small SENDQ.
+    const said: Chat[] = [];
+    for (let i = 0; i < count; i += 20) said.push(...(await sayAll(a, '#long', Array.from({ length: Math.min(20, count - i) }, () => text))));
+    // About 100 × 2.1 KB: three times the SENDQ this server was given.
+    const page = await history(a, '#long', `LATEST ${count}`);
+    expect(ids(page)).toEqual(ids(said));
+    expect(a.isClosed).toBe(false);
+  });
+
   itOwnServer('[HIST-1] [MSG-5] with --history 5 each room and each private conversation keeps its last 5 messages; older ids still work as positions, and seq goes on', async () => {
     const { pool } = await own.start(['--history', '5']);
     const a = await user(pool, 'keeper');

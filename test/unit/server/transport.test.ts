@@ -365,11 +365,13 @@ describe('Connection: sending', () => {
 });
 
 describe('Connection: slow consumers [LIMIT-7]', () => {
-  it('counts queued bytes against sendQueue and reports slow-consumer in a microtask, never inside send() [LIMIT-7]', async () => {
+  it('counts queued bytes against sendQueue, takes a reply whole while what waits is within it, and reports slow-consumer in a microtask, never inside send() [LIMIT-7]', async () => {
     const { conn, rec } = await pair({ sendQueue: 100 });
     rec.inside = true;
     expect(conn.send('a'.repeat(59) + '\n')).toBe(true);
     expect(conn.send('b'.repeat(39) + '\n')).toBe(true); // exactly 100 bytes: still fits
+    // A reply is taken whole while what waited before it is within the bound.
+    expect(conn.send('c\n')).toBe(true);
     expect(conn.send('c\n')).toBe(false);
     expect(rec.ended).toEqual([]); // not inside the producer's loop
     expect(conn.send('d\n')).toBe(false); // later sends are refused too
@@ -383,14 +385,24 @@ describe('Connection: slow consumers [LIMIT-7]', () => {
     expect(rec.ended).toHaveLength(1);
   });
 
+  it('a page of history far longer than SENDQ reaches a reader whole: replies are never refused for their size alone [LIMIT-7]', async () => {
+    const { conn, received, receivedAtLeast } = await pair({ sendQueue: 1000 });
+    const page = 'HIST x\n'.repeat(1000);
+    expect(conn.send(page)).toBe(true);
+    await receivedAtLeast(page.length);
+    expect(received()).toBe(page);
+    await conn.close();
+  });
+
   it('the last line of close() is exempt from the bound, and order is kept [LIMIT-7] [MSG-7]', async () => {
     const { conn, received, clientEnd } = await pair({ sendQueue: 10 });
     expect(conn.send('12345678\n')).toBe(true);
+    expect(conn.send('over the bound\n')).toBe(true);
     expect(conn.send('overflow\n')).toBe(false);
     await Promise.resolve();
     conn.close('ERR SLOW_CONSUMER * :too slow\n');
     await clientEnd;
-    expect(received()).toBe('12345678\nERR SLOW_CONSUMER * :too slow\n');
+    expect(received()).toBe('12345678\nover the bound\nERR SLOW_CONSUMER * :too slow\n');
     await conn.closed;
   });
 
@@ -411,7 +423,8 @@ describe('Connection: slow consumers [LIMIT-7]', () => {
         sent += line;
       }
       rec.inside = false;
-      expect(conn.pending).toBeLessThanOrEqual(sendQueue);
+      // At most one line past the bound: the reply that found the queue within it.
+      expect(conn.pending).toBeLessThanOrEqual(sendQueue + chunk.length + 10);
       await nextTurn();
     }
     expect(rec.ended).toEqual([{ kind: 'slow-consumer' }]);
