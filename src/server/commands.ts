@@ -5,6 +5,7 @@
  */
 import { ProtocolError, isFatal } from '../protocol/errors.ts';
 import { parseHistoryQuery } from '../protocol/history.ts';
+import { isRoomName } from '../protocol/names.ts';
 import { LeaveReason, MessageKind, SUPPORTED_VERSIONS, serverLine } from '../protocol/messages.ts';
 import type { Message } from '../protocol/parser.ts';
 import { historyBatch, type Hub } from './hub.ts';
@@ -68,7 +69,10 @@ function sender(command: 'SAY' | 'ME', kind: MessageKind): Handler {
     const [target, text] = params.length === 2 ? [params[0], params[1]!] : [undefined, params[0]!];
     if (text === '') throw new ProtocolError('BAD_PARAMS', command, `Nothing to ${command === 'SAY' ? 'say' : 'do'}: the text is empty`);
     const message = ctx.hub.say(session, target, kind, text, command);
-    if (ctx.logMessages) ctx.log(`Message ${message.id} from ${session.name} to ${message.to}: ${text}`);
+    if (!ctx.logMessages) return;
+    // A private message's text stays between its two people ([MSG-10]); the log says only that it was sent.
+    const shown = isRoomName(message.to) ? `: ${text}` : ' (private)';
+    ctx.log(`Message ${message.id} from ${session.name} to ${message.to}${shown}`);
   };
 }
 

@@ -100,7 +100,7 @@ export class Hub {
    */
   register(session: Session, requested: string | undefined, key?: string): string {
     const name = requested === undefined ? this.#guestName() : this.#checkFree(requested, 'HELLO');
-    this.#hold(session, name, key, 'HELLO');
+    this.#takeTenure(session, name, key, 'HELLO');
     session.name = name;
     session.state = SessionState.Registered;
     session.lastSpoke = this.#options.clock();
@@ -115,7 +115,7 @@ export class Hub {
     const caseOnly = foldName(name) === foldName(old);
     if (caseOnly) this.#checkValid(name, 'NICK');
     else this.#checkFree(name, 'NICK');
-    this.#hold(session, name, undefined, 'NICK');
+    this.#takeTenure(session, name, undefined, 'NICK');
     this.#users.delete(foldName(old));
     session.name = name;
     this.#users.set(foldName(name), session);
@@ -165,18 +165,19 @@ export class Hub {
   topic(session: Session, name: string, text: string | undefined): void {
     this.#checkRoomName(name, 'TOPIC');
     if (text === undefined) {
-      const room = this.#rooms.get(foldName(name));
-      if (room === undefined) throw new ProtocolError('NO_SUCH_ROOM', 'TOPIC', `There is no room ${name}`);
-      session.send(serverLine.topic(room.name, room.topic.setter, room.topic.time, room.topic.text));
+      const { topic, name: shown } = this.#existingRoom(name, 'TOPIC');
+      session.send(serverLine.topic(shown, topic.setter, topic.time, topic.text));
       return;
     }
     const room = this.#memberRoom(session, name, 'TOPIC');
     if (Buffer.byteLength(text) > this.#options.topicLength) {
       throw new ProtocolError('BAD_PARAMS', 'TOPIC', `A topic is at most ${this.#options.topicLength} bytes`);
     }
-    room.topic = { text, setter: session.name, time: this.#stamp() };
-    this.#keep(room, true);
-    const line = serverLine.topic(room.name, session.name, room.topic.time, text);
+    const topic = { text, setter: session.name, time: this.#stamp() };
+    // Stored first: a topic the database refused is neither kept nor shown ([STORE-2]).
+    this.#saveRoom(room, topic, 'TOPIC');
+    room.topic = topic;
+    const line = serverLine.topic(room.name, topic.setter, topic.time, text);
     room.publish(line, session);
     session.send(line);
   }
@@ -197,14 +198,13 @@ export class Hub {
     const to = target ?? this.#options.lobby;
     if (to === undefined) throw new ProtocolError('NOT_IN_ROOM', command, 'This server has no lobby; name a room or a user');
     if (isRoomName(to)) {
-      const room = this.#rooms.get(foldName(to));
-      if (room === undefined) {
-        this.#checkRoomName(to, command);
-        throw new ProtocolError('NO_SUCH_ROOM', command, `There is no room ${to}`);
-      }
+      // Looked up before the name is checked: a room that exists has a valid name.
+      const room = this.#rooms.get(foldName(to)) ?? this.#existingRoom(to, command);
       if (!room.members.has(session)) throw new ProtocolError('NOT_IN_ROOM', command, `Join ${room.name} first`);
+      // With a database, a room is stored before its first message ([ROOM-6]).
+      if (this.#options.store.persistent && !room.stored) this.#saveRoom(room, room.topic, command);
       const message = this.#append(session, room.key, room.name, kind, text, command);
-      this.#keep(room, false);
+      room.hasHistory = true;
       const [msg, echo] = serverLine.messageAndEcho(message);
       room.publish(msg, session);
       session.send(echo);
@@ -248,9 +248,7 @@ export class Hub {
     let sessions: Iterable<Session> = this.#users.values();
     if (room !== undefined) {
       this.#checkRoomName(room, 'WHO');
-      const found = this.#rooms.get(foldName(room));
-      if (found === undefined) throw new ProtocolError('NO_SUCH_ROOM', 'WHO', `There is no room ${room}`);
-      sessions = found.members;
+      sessions = this.#existingRoom(room, 'WHO').members;
     }
     const now = this.#options.clock();
     return [...sessions]
@@ -265,7 +263,7 @@ export class Hub {
    */
   history(session: Session, target: string, query: HistoryQuery): StoredMessage[] {
     const store = this.#options.store;
-    // The target is checked before the refs ([LINE-7]: the command's own checks in order).
+    // The target first, then the refs: an id is looked up only for a target the client may read.
     let rooms: string[] = [];
     let conversations: string[] = [];
     if (target === '*') {
@@ -280,7 +278,7 @@ export class Hub {
     }
     const storeQuery = toStoreQuery(query, (id) => this.#bound(id));
     // A name's private history starts where its holder took it ([HIST-5]).
-    return mergePages([store.page(rooms, storeQuery), store.page(conversations, storeQuery, session.floor)], storeQuery);
+    return mergePages([store.page(rooms, storeQuery), store.page(conversations, storeQuery, session.privateFloor)], storeQuery);
   }
 
   #bound(id: string): Bound {
@@ -316,17 +314,17 @@ export class Hub {
    * new one starts after the last message so far, so a newcomer to a freed
    * name reads none of its earlier private messages ([HIST-5]).
    */
-  #hold(session: Session, name: string, key: string | undefined, command: string): void {
+  #takeTenure(session: Session, name: string, key: string | undefined, command: string): void {
     const store = this.#options.store;
     const held = store.tenure(foldName(name));
     if (key !== undefined && held?.keyHash === hashKey(key)) {
       session.key = key;
-      session.floor = held.floor;
+      session.privateFloor = held.floor;
       return;
     }
     if (session.key === '') session.key = this.#options.newKey?.() ?? randomBytes(16).toString('base64url');
     if (held?.keyHash === hashKey(session.key)) {
-      session.floor = held.floor;
+      session.privateFloor = held.floor;
       return;
     }
     const floor = store.lastNum();
@@ -336,7 +334,7 @@ export class Hub {
       if (!(error instanceof StorageError)) throw error;
       throw new ProtocolError('STORAGE_FAILED', command, 'The name could not be recorded; try again', { cause: error });
     }
-    session.floor = floor;
+    session.privateFloor = floor;
   }
 
   /** The server's clock, never earlier than the last stamp ([MSG-6]). */
@@ -346,18 +344,28 @@ export class Hub {
   }
 
   /**
-   * With a database, a room with history or a topic outlives its members
-   * ([ROOM-6]): it is stored on its first message, and again when its topic
-   * changes. Without one, only the lobby does.
+   * Keeps a room's name and topic in the database ([ROOM-6], [STORE-2]):
+   * before its first message, and whenever its topic changes. Without a
+   * database there is nothing to keep.
    */
-  #keep(room: Room, topicChanged: boolean): void {
+  #saveRoom(room: Room, topic: Topic, command: string): void {
     const store = this.#options.store;
     if (!store.persistent) return;
-    if (!topicChanged) room.hasHistory = true;
-    if (room.stored && !topicChanged) return;
-    const { text, setter, time } = room.topic;
-    store.saveRoom({ key: room.key, name: room.name, topic: text, setter, topicTime: time });
+    try {
+      store.saveRoom({ key: room.key, name: room.name, topic: topic.text, setter: topic.setter, topicTime: topic.time });
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      throw new ProtocolError('STORAGE_FAILED', command, 'The room could not be stored; nothing was changed', { cause: error });
+    }
     room.stored = true;
+  }
+
+  /** A room that exists, by name: NO_SUCH_ROOM for a valid name that is not one, BAD_ROOM for an invalid one. */
+  #existingRoom(name: string, command: string): Room {
+    const room = this.#rooms.get(foldName(name));
+    if (room !== undefined) return room;
+    this.#checkRoomName(name, command);
+    throw new ProtocolError('NO_SUCH_ROOM', command, `There is no room ${name}`);
   }
 
   #leaveRoom(session: Session, room: Room, line: string): void {

@@ -23,7 +23,7 @@ export class Session {
   /** The secret given in WELCOME; the same key takes a name back as the same holder ([NAME-5]). */
   key = '';
   /** The last message number before it took its name: its private history starts after it ([HIST-5]). */
-  floor = 0;
+  privateFloor = 0;
 
   constructor(
     /** Connection number, for logs. */

@@ -56,7 +56,7 @@ export class MemoryStore implements HistoryStore {
   #count = 0;
   #num = 0;
   #newestTime = 0;
-  /** Tenures by folded name, oldest first. */
+  /** Tenures by folded name, least recently used first. */
   readonly #tenures = new Map<string, Tenure>();
   /** Private keys by folded name. */
   readonly #conversations = new Map<string, Set<string>>();
@@ -118,11 +118,18 @@ export class MemoryStore implements HistoryStore {
   }
 
   tenure(name: string): Tenure | undefined {
-    return this.#tenures.get(name);
+    const tenure = this.#tenures.get(name);
+    // Read on every HELLO and NICK: a name in use moves to the young end, so
+    // the bound forgets names nobody has used for longest.
+    if (tenure !== undefined) {
+      this.#tenures.delete(name);
+      this.#tenures.set(name, tenure);
+    }
+    return tenure;
   }
 
   saveTenure(name: string, tenure: Tenure): void {
-    // Oldest first out: a name forgotten here starts afresh, the safe way round.
+    // Least recently used out: a name forgotten here starts afresh, the safe way round.
     this.#tenures.delete(name);
     this.#tenures.set(name, tenure);
     if (this.#tenures.size > MAX_TENURES) this.#tenures.delete(this.#tenures.keys().next().value!);

@@ -12,7 +12,7 @@
  *
  * Appending is synchronous and cheap; `commit()` makes everything appended
  * since the last commit durable, and the server calls it before any byte
- * that mentions those messages is written to a socket ([STORE-3]).
+ * that mentions those messages is written to a socket ([STORE-1]).
  */
 import type { ChatMessage, MessageKind } from '../../protocol/messages.ts';
 import { foldName } from '../../protocol/names.ts';
@@ -98,7 +98,7 @@ export interface HistoryStore {
   rooms(): StoredRoom[];
   /** Keeps a room's name and topic (a no-op for the memory store). */
   saveRoom(room: StoredRoom): void;
-  /** Makes every message appended so far durable ([STORE-3]); throws StorageError when it cannot. */
+  /** Makes every message appended so far durable ([STORE-1]); throws StorageError when it cannot ([STORE-3]). */
   commit(): void;
   close(): void;
 }

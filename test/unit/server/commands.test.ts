@@ -416,10 +416,14 @@ describe('dispatch: SAY', () => {
     expect(ctx.logs.some((l) => l.includes('lost'))).toBe(false);
   });
 
-  it('logs each message with its id, sender, target and text; with logMessages off, none of it', () => {
+  it('logs each message with its id, sender, target and, for a room, its text; with logMessages off, none of it', () => {
     const { ctx, alice } = two();
     const [echo] = run(ctx, alice, 'SAY :a secret');
     expect(ctx.logs).toContain(`Message ${msg(echo!).params[0]} from alice to #lobby: a secret`);
+    // A private message is logged without its text [MSG-10].
+    const [pm] = run(ctx, alice, 'SAY bob :between us');
+    expect(ctx.logs).toContain(`Message ${msg(pm!).params[0]} from alice to bob (private)`);
+    expect(ctx.logs.some((l) => l.includes('between us'))).toBe(false);
     const quiet = makeContext();
     const q = online(quiet.hub, 'q');
     run({ ...quiet, logMessages: false }, q, 'SAY :a secret', 'SAY q :another');
