@@ -215,6 +215,7 @@ export class TestStore implements HistoryStore {
   failAppend = false;
   failCommit = false;
   failTenure = false;
+  failSaveRoom = false;
   /** Every saveTenure call, in order ([NAME-5]). */
   readonly tenures: Array<{ name: string; tenure: Tenure }> = [];
   commits = 0;
@@ -269,6 +270,7 @@ export class TestStore implements HistoryStore {
   }
 
   saveRoom(room: StoredRoom): void {
+    if (this.failSaveRoom) throw new StorageError('WRITE_FAILED', 'disk full (test)');
     this.saves.push(room);
     this.saved.set(room.key, room);
   }

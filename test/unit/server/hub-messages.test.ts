@@ -253,6 +253,24 @@ describe('Hub.say: storage failures [STORE-3]', () => {
     expect(say(hub, alice, 'works again')).toMatchObject({ seq: 1 });
   });
 
+  it('answers STORAGE_FAILED when a room cannot be stored before its first message or its topic, and stores, shows and changes nothing [STORE-3] [ROOM-7]', () => {
+    const store = new TestStore({ persistent: true });
+    const { hub, alice, bob } = two({ store });
+    hub.join(alice.session, '#new');
+    hub.join(bob.session, '#new');
+    alice.conn.take();
+    bob.conn.take();
+    store.failSaveRoom = true;
+    expect(protocolError(() => hub.say(alice.session, '#new', 'say', 'first', 'SAY'))).toMatchObject({ code: 'STORAGE_FAILED', command: 'SAY' });
+    expect(protocolError(() => hub.topic(alice.session, '#new', 'a topic'))).toMatchObject({ code: 'STORAGE_FAILED', command: 'TOPIC' });
+    expect(alice.conn.take()).toEqual([]);
+    expect(bob.conn.take()).toEqual([]);
+    expect(store.page(['#new'], { kind: 'latest', limit: 10 })).toEqual([]);
+    expect(hub.rooms().find((r) => r.name === '#new')?.topic.text).toBe('');
+    store.failSaveRoom = false;
+    expect(say(hub, alice, 'works again', '#new')).toMatchObject({ seq: 1 });
+  });
+
   it('lets an error that is not a StorageError through, for the server to report as INTERNAL_ERROR', () => {
     const store = new TestStore();
     store.append = () => {
