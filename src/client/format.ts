@@ -58,9 +58,14 @@ const LEAVE_REASONS: Record<string, (text: string) => string> = {
   shutdown: () => 'server shutdown',
 };
 
+/** What a time that is no time at all (NaN, or beyond what a Date holds) shows as. */
+export const NO_TIME = '??:??';
+
 /**
  * `HH:MM` in `timeZone` (the local zone when undefined), with the date in
- * front (`2026-11-26 09:05`) for a day other than today.
+ * front (`2026-11-26 09:05`) for a day other than today. Never throws: a
+ * time no Date can hold (the decoder refuses those, but a stamp is also
+ * called with other numbers) shows as `??:??`.
  */
 export function clock(timeZone?: string, now: () => number = Date.now): (ms: number) => string {
   const format = new Intl.DateTimeFormat('en-CA', {
@@ -78,11 +83,18 @@ export function clock(timeZone?: string, now: () => number = Date.now): (ms: num
     return p;
   };
   return (ms) => {
+    if (!isTime(ms)) return NO_TIME;
     const p = parts(ms);
-    const today = parts(now());
+    const instant = now();
+    const today = isTime(instant) ? parts(instant) : {};
     const time = `${p.hour}:${p.minute}`;
     return p.year === today.year && p.month === today.month && p.day === today.day ? time : `${p.year}-${p.month}-${p.day} ${time}`;
   };
+}
+
+/** True when a Date can hold `ms`: what Intl can format without a RangeError. */
+function isTime(ms: number): boolean {
+  return !Number.isNaN(new Date(ms).getTime());
 }
 
 /** `3m`, `2h`, `4d`; '' under a minute, which is not worth saying. */

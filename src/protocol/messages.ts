@@ -131,6 +131,13 @@ export type ServerEvent =
 
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
+/**
+ * The largest `<time>` a client accepts: 8.64e15 ms after 1970, the last
+ * instant a JavaScript Date can hold. A later time is not a time at all
+ * (formatting it throws), so a line that carries one is malformed.
+ */
+export const MAX_TIME = 8.64e15;
+
 /** A decimal integer parameter, or undefined when it is malformed or not exactly representable. */
 function decimal(s: string): number | undefined {
   if (!DECIMAL.test(s)) return undefined;
@@ -138,15 +145,21 @@ function decimal(s: string): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/** A `<time>` parameter ([MSG-6]), or undefined when it is malformed or beyond MAX_TIME. */
+function time(s: string): number | undefined {
+  const n = decimal(s);
+  return n !== undefined && n <= MAX_TIME ? n : undefined;
+}
+
 /** The seven parameters of MSG, ECHO and HIST; undefined when they are malformed. */
 function decodeChat(p: readonly string[]): ChatMessage | undefined {
   if (p.length < 7) return undefined;
   const seq = decimal(p[1]!);
-  const time = decimal(p[2]!);
-  if (seq === undefined || time === undefined) return undefined;
+  const at = time(p[2]!);
+  if (seq === undefined || at === undefined) return undefined;
   // A kind this version does not know is shown as said ([MSG-9]).
   const kind = p[5] === MessageKind.Me ? MessageKind.Me : MessageKind.Say;
-  return { id: p[0]!, seq, time, from: p[3]!, to: p[4]!, kind, text: p[6]! };
+  return { id: p[0]!, seq, time: at, from: p[3]!, to: p[4]!, kind, text: p[6]! };
 }
 
 /**
@@ -196,8 +209,8 @@ export function decodeServerMessage({ command, params: p }: Message): ServerEven
       return need(1) && count !== undefined ? { type: 'endrooms', count } : undefined;
     }
     case 'TOPIC': {
-      const time = decimal(at(2));
-      return need(3) && time !== undefined ? { type: 'topic', room: at(0), setter: at(1), time, text: at(3) } : undefined;
+      const when = time(at(2));
+      return need(3) && when !== undefined ? { type: 'topic', room: at(0), setter: at(1), time: when, text: at(3) } : undefined;
     }
     case 'NICK':
       return need(2) ? { type: 'nick', from: at(0), to: at(1) } : undefined;

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { stripVTControlCharacters } from 'node:util';
 import type { Origin, SessionEvent } from '../../../src/client/events.ts';
 import {
+  NO_TIME,
   clock,
   formatClosed,
   formatIdle,
@@ -63,6 +64,28 @@ describe('clock: [HH:MM] of a message time', () => {
     expect(clock('Asia/Tokyo', () => T)(T)).toBe('18:42');
     expect(stamp(T - 86_400_000)).toBe('2025-11-26 09:42');
     expect(stamp(Date.UTC(2025, 10, 27, 0, 5))).toBe('00:05');
+  });
+
+  it('never throws: a time no Date can hold shows as ??:??, in any zone', () => {
+    for (const zone of ['UTC', 'Pacific/Kiritimati', 'America/Adak']) {
+      const zoned = clock(zone, () => T);
+      // The last and first instants a Date holds are still times.
+      expect(zoned(8.64e15)).toMatch(/^275760-09-1[234] \d\d:\d\d$/);
+      expect(zoned(-8.64e15)).toMatch(/ \d\d:\d\d$/);
+      for (const bad of [8.64e15 + 1, 9_007_199_254_740_991, -8.64e15 - 1, Number.NaN, Number.POSITIVE_INFINITY]) {
+        expect(zoned(bad), `${zone} ${bad}`).toBe(NO_TIME);
+      }
+    }
+    expect(NO_TIME).toBe('??:??');
+    // A broken "now" only costs the short form.
+    expect(clock('UTC', () => Number.NaN)(T)).toBe('2025-11-27 09:42');
+  });
+
+  it('shows a message and a topic with an impossible time as ??:?? rather than throw', () => {
+    const bad = { ...msg('bob', '#lobby', 'from the far future'), time: 9e15 };
+    expect(line(event(bad))).toBe('[??:??] bob: from the far future');
+    const topic: SessionEvent = { type: 'topic', room: '#lobby', setter: 'bob', time: 9e15, text: 'later', request: { command: 'TOPIC', text: '', target: '#lobby', tag: 'read' } };
+    expect(f(topic)).toEqual(['* Topic of #lobby: later (set by bob at ??:??)']);
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   LeaveReason,
+  MAX_TIME,
   PROTOCOL_VERSION,
   SUPPORTED_VERSIONS,
   clientLine,
@@ -318,6 +319,22 @@ describe('decodeServerMessage', () => {
     expect(decodeServerMessage(m('MSG', 'id', '9007199254740993', '1', 'bob', '#r', 'say', 'hi'))).toBeUndefined();
     expect(decodeServerMessage(m('ECHO', 'id', '1', '9999999999999999', 'bob', '#r', 'say', 'hi'))).toBeUndefined();
     expect(decodeServerMessage(m('ENDWHO', '9007199254740992'))).toBeUndefined();
+  });
+
+  it('[MSG-6] refuses a <time> after the last instant a Date can hold (8.64e15 ms), in MSG, ECHO, HIST and TOPIC', () => {
+    expect(MAX_TIME).toBe(8.64e15);
+    expect(new Date(MAX_TIME).getTime()).toBe(MAX_TIME);
+    expect(new Date(MAX_TIME + 1).getTime()).toBeNaN();
+    for (const command of ['MSG', 'ECHO', 'HIST']) {
+      const at = (time: string) => decodeServerMessage(m(command, 'id', '1', time, 'bob', '#r', 'say', 'hi'));
+      expect(at('8640000000000000'), command).toMatchObject({ time: MAX_TIME });
+      for (const bad of ['8640000000000001', '9000000000000000', '9007199254740991']) expect(at(bad), `${command} ${bad}`).toBeUndefined();
+    }
+    expect(decodeServerMessage(m('TOPIC', '#r', 'bob', '8640000000000000', 'x'))).toMatchObject({ time: MAX_TIME });
+    expect(decodeServerMessage(m('TOPIC', '#r', 'bob', '8640000000000001', 'x'))).toBeUndefined();
+    expect(decodeServerMessage(m('TOPIC', '#r', 'bob', '9007199254740991', 'x'))).toBeUndefined();
+    // <seq> is a count, not a time: it may go up to 2^53 - 1.
+    expect(decodeServerMessage(m('MSG', 'id', '9007199254740991', '1', 'bob', '#r', 'say', 'hi'))).toMatchObject({ seq: Number.MAX_SAFE_INTEGER });
   });
 
   it('reads ENDWHO, ENDROOMS and ENDHIST counts, ROOM members and TOPIC times as decimal integers only', () => {
