@@ -14,8 +14,14 @@
  *     the usual way to address someone.
  * Rooms and names match without regard to ASCII case, as the server
  * compares them ([NAME-2]), and complete to the case the server showed.
+ *
+ * readline prints candidates as they are, so only valid names and rooms
+ * ([NAME-1], [ROOM-1]; at most 64 characters, whatever the server's limits)
+ * are ever offered: a name the server sent with ESC, a bidi control or any
+ * other character a terminal would act on ([CLIENT-1]) is neither kept nor
+ * completed.
  */
-import { foldName } from '../protocol/names.ts';
+import { foldName, nameProblem, roomProblem } from '../protocol/names.ts';
 
 export interface CompletionSources {
   readonly commands: readonly string[];
@@ -27,6 +33,19 @@ export interface CompletionSources {
 
 /** Candidates beyond this are not listed; readline would print them all. */
 export const MAX_CANDIDATES = 100;
+
+/** The longest name or room completed, before the server has announced its limits or beyond them. */
+export const MAX_COMPLETED_LENGTH = 64;
+
+/** A user name fit to print and complete. */
+export function isCompletableName(name: string): boolean {
+  return nameProblem(name, MAX_COMPLETED_LENGTH) === undefined;
+}
+
+/** A room name fit to print and complete. */
+export function isCompletableRoom(room: string): boolean {
+  return roomProblem(room, MAX_COMPLETED_LENGTH) === undefined;
+}
 
 const SHORTCODE_PREFIX = /^:[a-z0-9_+-]+$/;
 
@@ -40,7 +59,7 @@ export function complete(line: string, sources: CompletionSources): [string[], s
     if (word.startsWith('//')) return [[], word];
     return [sources.commands.filter((c) => c.startsWith(word.toLowerCase())).map((c) => c + ' '), word];
   }
-  if (word.startsWith('#')) return [matching(sources.rooms, word).map((r) => r + ' '), word];
+  if (word.startsWith('#')) return [matching(sources.rooms, word, isCompletableRoom).map((r) => r + ' '), word];
   if (SHORTCODE_PREFIX.test(word)) {
     const name = word.slice(1);
     return [take(sources.emoji.filter((e) => e.startsWith(name))).map((e) => `:${e}: `), word];
@@ -48,16 +67,16 @@ export function complete(line: string, sources: CompletionSources): [string[], s
   if (word.startsWith(':')) return [[], word];
   // A name at the start of a chat line addresses that person.
   const suffix = first ? ': ' : ' ';
-  return [matching(sources.users, word).map((u) => u + suffix), word];
+  return [matching(sources.users, word, isCompletableName).map((u) => u + suffix), word];
 }
 
-/** Distinct names starting with `prefix` without regard to case, sorted the same way. */
-function matching(names: Iterable<string>, prefix: string): string[] {
+/** Distinct valid names starting with `prefix` without regard to case, sorted the same way. */
+function matching(names: Iterable<string>, prefix: string, valid: (name: string) => boolean): string[] {
   const folded = foldName(prefix);
   const found = new Map<string, string>();
   for (const name of names) {
     const key = foldName(name);
-    if (key.startsWith(folded) && !found.has(key)) found.set(key, name);
+    if (key.startsWith(folded) && !found.has(key) && valid(name)) found.set(key, name);
   }
   return take([...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, name]) => name));
 }
@@ -69,6 +88,8 @@ function take(list: string[]): string[] {
 /**
  * Names and rooms seen, for completion: bounded, the oldest forgotten
  * first, keyed without regard to case and kept in the latest case seen.
+ * Invalid names and rooms are dropped, so they can neither be offered nor
+ * push valid ones out.
  */
 export class Vocabulary {
   readonly #users = new Map<string, string>();
@@ -84,7 +105,7 @@ export class Vocabulary {
   }
 
   addUser(name: string): void {
-    remember(this.#users, name, this.capacity);
+    if (isCompletableName(name)) remember(this.#users, name, this.capacity);
   }
   removeUser(name: string): void {
     this.#users.delete(foldName(name));
@@ -94,7 +115,7 @@ export class Vocabulary {
     this.addUser(to);
   }
   addRoom(room: string): void {
-    remember(this.#rooms, room, this.capacity);
+    if (isCompletableRoom(room)) remember(this.#rooms, room, this.capacity);
   }
 }
 

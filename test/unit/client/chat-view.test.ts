@@ -286,4 +286,29 @@ describe('ChatView: what events print', () => {
     feed({ type: 'leave', room: '#lobby', name: 'dave', reason: 'quit', text: '', own: false });
     expect(view.complete('d')).toEqual([[], 'd']);
   });
+
+  it('[CLIENT-1] never offers a name or room with characters a terminal acts on, from JOIN, MSG, WHO, ROOMS, NICK or its own rooms', () => {
+    const hostile = ['d\u001b[2Jave', 'd\u202eevil', 'd\u009b31m', 'd\u2028x', 'd\u0007', 'd' + 'x'.repeat(64), 'd ave', 'dävid'];
+    const rooms = ['#r\u001b]0;owned\u0007', '#r\u202eust', '#r\u0085', '#r' + 'x'.repeat(63), '#r ust'];
+    feed(ready, joinOwn('#lobby'));
+    for (const name of hostile) {
+      feed(
+        { type: 'join', room: '#lobby', name, own: false },
+        live(name, '#lobby', 'hi'),
+        { type: 'who', room: undefined, users: [{ name, idle: 0 }] },
+        { type: 'nick', from: 'nobody', to: name, own: false },
+        { type: 'ready', name: 'alice', assigned: false, users: [name], serverName: 'x', joined: [] },
+      );
+    }
+    for (const room of rooms) {
+      feed({ type: 'rooms', rooms: [{ room, members: 1, topic: '' }] }, { type: 'room', room, members: 1, topic: '' }, live('bob', room, 'hi'));
+      // Even a room the server says we joined is not offered when it is not a room name.
+      client.rooms.push(room);
+    }
+    feed({ type: 'join', room: '#lobby', name: 'dora', own: false }, { type: 'join', room: '#rust', name: 'bob', own: false });
+    expect(view.complete('d')).toEqual([['dora: '], 'd']);
+    expect(view.complete('hi D')).toEqual([['dora '], 'D']);
+    expect(view.complete('/join #r')).toEqual([['#rust '], '#r']);
+    expect(view.complete('#')).toEqual([['#lobby ', '#rust '], '#']);
+  });
 });

@@ -44,6 +44,18 @@ describe('complete: what Tab offers for the word before the cursor', () => {
     expect(c('a :Ta')).toEqual([[], ':Ta']);
   });
 
+  it('[CLIENT-1] offers only valid names and rooms, whatever its sources hold', () => {
+    const hostile: CompletionSources = {
+      ...sources,
+      users: ['al\u001b[2J', 'al\u202eice', 'al\u009b', 'al\u2029', 'al\u0000', 'al' + 'i'.repeat(63), 'al ice', 'al#', 'alice'],
+      rooms: ['#l\u001b]2;x\u0007', '#l\u202e', '#l\u0085', '#l' + 'o'.repeat(63), '#l obby', '#lobby'],
+    };
+    expect(complete('al', hostile)).toEqual([['alice: '], 'al']);
+    expect(complete('/join #l', hostile)).toEqual([['#lobby '], '#l']);
+    // 64 characters is still a name.
+    expect(complete('al', { ...hostile, users: ['al' + 'i'.repeat(62)] })[0]).toHaveLength(1);
+  });
+
   it('offers at most a bounded number of candidates', () => {
     const many = { ...sources, users: Array.from({ length: 500 }, (_, i) => `user${i}`) };
     expect(complete('user', many)[0]).toHaveLength(MAX_CANDIDATES);
@@ -67,5 +79,18 @@ describe('Vocabulary: the names and rooms seen', () => {
     v.addRoom('#Rust');
     v.addRoom('#rust');
     expect([...v.rooms]).toEqual(['#rust']);
+  });
+
+  it('[CLIENT-1] drops names and rooms that are not valid, so they neither show nor push valid ones out', () => {
+    const v = new Vocabulary(2);
+    v.addUser('alice');
+    v.addRoom('#lobby');
+    for (const bad of ['\u001b[31mred', 'bob\u202e', 'c\u0085', '', 'x'.repeat(65), 'you', '1abc', 'a b']) v.addUser(bad);
+    for (const bad of ['#\u001b[2J', '#r\u202e', 'rust', '#', '#' + 'r'.repeat(64), '#-x', '#a b']) v.addRoom(bad);
+    v.renameUser('alice', 'ev\u001bil');
+    expect([...v.users]).toEqual([]);
+    v.addUser('bob');
+    expect([...v.users]).toEqual(['bob']);
+    expect([...v.rooms]).toEqual(['#lobby']);
   });
 });
