@@ -22,7 +22,11 @@
  * Once every room is done, private messages: `HISTORY * AFTER id=<last id
  * received at all>`, paged the same way and released in the server's order
  * (it merges by acceptance, [HIST-5]). The room messages it also brings are
- * the ones just shown, and de-duplication drops them.
+ * the ones just shown, and de-duplication drops them. Private messages that
+ * arrive live from the start of the catch-up until the last `*` page are
+ * held too, and released after the pages: one that a page also holds takes
+ * its place there, the others follow in the order they came. So a new
+ * private message never shows before older missed ones.
  *
  * The plan only decides what to ask and what to hold; the supervisor sends
  * (through `CatchUpPort`) and shows. It belongs to one connection: a drop
@@ -30,7 +34,7 @@
  */
 import type { HistoryQuery } from '../protocol/history.ts';
 import type { ChatMessage } from '../protocol/messages.ts';
-import { foldName } from '../protocol/names.ts';
+import { foldName, isRoomName } from '../protocol/names.ts';
 
 /** Tags on the requests a catch-up sends, so that their replies come back to it. */
 export const RESTORE_TAG = 'restore';
@@ -70,10 +74,17 @@ interface Target {
   readonly name: string;
   readonly lastId: string | undefined;
   step: Step;
-  held: HeldMessage[];
+  /** From the replay and the pages, in the order they came. */
+  missed: HeldMessage[];
+  /** Arrived as MSG or ECHO meanwhile, in the order they came. */
+  live: HeldMessage[];
   pages: number;
   /** Fell back to LATEST after UNKNOWN_MESSAGE. */
   reset: boolean;
+}
+
+function target(name: string, lastId: string | undefined): Target {
+  return { name, lastId, step: 'joining', missed: [], live: [], pages: 0, reset: false };
 }
 
 export class CatchUp {
@@ -98,11 +109,8 @@ export class CatchUp {
     limit: number,
     port: CatchUpPort,
   ) {
-    for (const { room, lastId } of rooms) {
-      this.#rooms.set(foldName(room), { name: room, lastId, step: 'joining', held: [], pages: 0, reset: false });
-    }
-    this.#all =
-      lastAtAll === undefined ? undefined : { name: ALL_TARGETS, lastId: lastAtAll, step: 'joining', held: [], pages: 0, reset: false };
+    for (const { room, lastId } of rooms) this.#rooms.set(foldName(room), target(room, lastId));
+    this.#all = lastAtAll === undefined ? undefined : target(ALL_TARGETS, lastAtAll);
     this.#joinedByServer = new Set(joinedByServer.map(foldName));
     this.#limit = limit;
     this.#port = port;
@@ -129,16 +137,24 @@ export class CatchUp {
     return target !== undefined && target.step !== 'done';
   }
 
-  /** Holds a message of a room for which `holds` is true. */
-  hold(room: string, message: HeldMessage): void {
-    this.#rooms.get(foldName(room))?.held.push(message);
+  /**
+   * Holds a live message until the catch-up of its target is done: its
+   * room's, or for a private message the `*` one. False when nothing is
+   * held for that target (any more), and the message is to be shown now.
+   */
+  hold(message: HeldMessage): boolean {
+    const to = message.message.to;
+    const target = isRoomName(to) ? this.#rooms.get(foldName(to)) : this.#all;
+    if (target === undefined || target.step === 'done') return false;
+    target.live.push(message);
+    return true;
   }
 
   /** The replay batch of a room being restored arrived: its JOIN succeeded. */
   joined(room: string, replay: readonly HeldMessage[]): void {
     const target = this.#rooms.get(foldName(room));
     if (target === undefined || target.step !== 'joining') return;
-    target.held.push(...replay);
+    target.missed.push(...replay);
     if (target.lastId === undefined) return this.#finish(target, false);
     target.step = 'fetching';
     this.#port.history(target.name, after(target.lastId, this.#limit));
@@ -148,7 +164,8 @@ export class CatchUp {
   joinFailed(room: string): void {
     const target = this.#rooms.get(foldName(room));
     if (target === undefined || target.step === 'done') return;
-    target.held = [];
+    target.missed = [];
+    target.live = [];
     this.#finish(target, false);
   }
 
@@ -156,7 +173,7 @@ export class CatchUp {
   page(targetName: string, messages: readonly HeldMessage[]): void {
     const target = this.#target(targetName);
     if (target === undefined || target.step !== 'fetching') return;
-    target.held.push(...messages);
+    target.missed.push(...messages);
     target.pages++;
     const last = messages.at(-1);
     const full = messages.length >= this.#limit && last !== undefined;
@@ -189,9 +206,9 @@ export class CatchUp {
 
   #finish(target: Target, more: boolean): void {
     target.step = 'done';
-    const held = target.held;
-    target.held = [];
-    const messages = target === this.#all ? held : inOrder(held);
+    const messages = target === this.#all ? inServerOrder(target.missed, target.live) : inOrder([...target.missed, ...target.live]);
+    target.missed = [];
+    target.live = [];
     if (messages.length > 0 || more) this.#port.release(target.name, messages, more);
     this.#next();
   }
@@ -208,6 +225,20 @@ export class CatchUp {
 
 function after(id: string, limit: number): HistoryQuery {
   return { kind: 'after', ref: { by: 'id', id }, limit };
+}
+
+/**
+ * The `*` catch-up: the pages in the server's order ([HIST-5]), each id
+ * once, a live copy taking the place of its fetched one; then the live
+ * messages no page held, in the order they came. Sequence numbers count
+ * per conversation, so they cannot order messages across conversations.
+ */
+function inServerOrder(missed: readonly HeldMessage[], live: readonly HeldMessage[]): HeldMessage[] {
+  const liveById = new Map(live.map((item) => [item.message.id, item]));
+  const byId = new Map<string, HeldMessage>();
+  for (const item of missed) if (!byId.has(item.message.id)) byId.set(item.message.id, liveById.get(item.message.id) ?? item);
+  for (const item of live) if (!byId.has(item.message.id)) byId.set(item.message.id, item);
+  return [...byId.values()];
 }
 
 /** One entry per id (a live copy wins over a fetched one), in `<seq>` order. */

@@ -145,8 +145,8 @@ export class Conversations {
   }
 
   #live(message: ChatMessage, own: boolean): void {
-    const plan = this.#catchUp;
-    if (isRoomName(message.to) && plan?.holds(message.to)) return plan.hold(message.to, { message, own, origin: 'live' });
+    // Held while its room, or for a private message the `*` catch-up, is still fetching.
+    if (this.#catchUp?.hold({ message, own, origin: 'live' })) return;
     this.#show(message, own, 'live');
   }
 

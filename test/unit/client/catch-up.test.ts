@@ -54,12 +54,13 @@ describe('CatchUp [HIST-6]', () => {
     plan.joined('#lobby', [msg('l2', 2, '#lobby'), msg('l3', 3, '#lobby'), msg('l5', 5, '#lobby')]);
     expect(port.sent.at(-1)).toBe('HISTORY #lobby AFTER id=l3 500');
     // A live message arrives before the page: held, to keep the order.
-    plan.hold('#lobby', msg('l6', 6, '#lobby', 'live'));
+    expect(plan.hold(msg('l6', 6, '#lobby', 'live'))).toBe(true);
     plan.page('#lobby', [msg('l4', 4, '#lobby'), msg('l5', 5, '#lobby'), msg('l6', 6, '#lobby')]);
     expect(port.released).toEqual([
       { target: '#lobby', ids: ['l2', 'l3', 'l4', 'l5', 'l6'], origins: ['missed', 'missed', 'missed', 'missed', 'live'], more: false },
     ]);
     expect(plan.holds('#lobby')).toBe(false);
+    expect(plan.hold(msg('l7', 7, '#lobby', 'live'))).toBe(false);
 
     // Private messages wait until every room is done.
     expect(port.sent).not.toContain('HISTORY * AFTER id=p1 500');
@@ -139,11 +140,52 @@ describe('CatchUp [HIST-6]', () => {
     plan.start();
     // Rooms the server did not join us to are joined by the plan.
     expect(port.sent).toEqual(['JOIN #gone', 'JOIN #kept']);
-    plan.hold('#gone', msg('g9', 9, '#gone', 'live'));
+    expect(plan.hold(msg('g9', 9, '#gone', 'live'))).toBe(true);
     plan.joinFailed('#gone');
     plan.joined('#kept', []);
     plan.failed('#kept', 'NOT_IN_ROOM');
     expect(port.released).toEqual([]);
     expect(plan.isDone).toBe(true);
+  });
+
+  it('holds live private messages from the start until the last * page, then releases them after the pages, each id once', () => {
+    const port = new Recorder();
+    const plan = new CatchUp([{ room: '#lobby', lastId: 'l1' }], 'p1', ['#lobby'], 2, port);
+    plan.start();
+    const own = (item: HeldMessage): HeldMessage => ({ ...item, own: true });
+    // While the rooms catch up, before `*` is even asked.
+    expect(plan.hold(msg('p5', 5, 'alice', 'live'))).toBe(true);
+    plan.joined('#lobby', []);
+    plan.page('#lobby', []);
+    expect(port.sent.at(-1)).toBe('HISTORY * AFTER id=p1 2');
+    // During the `*` pages: a new private message, and the ECHO of one we sent.
+    expect(plan.hold(msg('p6', 6, 'alice', 'live'))).toBe(true);
+    expect(plan.hold(own(msg('q1', 1, 'carol', 'live')))).toBe(true);
+    plan.page('*', [msg('p2', 2, 'alice'), msg('l2', 2, '#lobby')]);
+    expect(port.sent.at(-1)).toBe('HISTORY * AFTER id=l2 2');
+    expect(port.released).toEqual([]);
+    expect(plan.hold(msg('p7', 7, 'alice', 'live'))).toBe(true);
+    // The last page holds p5 too: it takes its place there, as live; p6, q1 and p7 follow as they came.
+    plan.page('*', [msg('p5', 5, 'alice')]);
+    expect(port.released).toEqual([
+      { target: '*', ids: ['p2', 'l2', 'p5', 'p6', 'q1', 'p7'], origins: ['missed', 'missed', 'live', 'live', 'live', 'live'], more: false },
+    ]);
+    expect(plan.isDone).toBe(true);
+    expect(plan.hold(msg('p8', 8, 'alice', 'live'))).toBe(false);
+  });
+
+  it('holds no private message when there is no * catch-up, and releases them when * is refused', () => {
+    const none = new CatchUp([{ room: '#lobby', lastId: 'l1' }], undefined, ['#lobby'], 500, new Recorder());
+    none.start();
+    expect(none.hold(msg('p1', 1, 'alice', 'live'))).toBe(false);
+    expect(none.hold(msg('l2', 2, '#lobby', 'live'))).toBe(true);
+
+    const port = new Recorder();
+    const refused = new CatchUp([], 'p1', [], 500, port);
+    refused.start();
+    expect(port.sent).toEqual(['HISTORY * AFTER id=p1 500']);
+    expect(refused.hold(msg('p2', 2, 'alice', 'live'))).toBe(true);
+    refused.failed('*', 'BAD_PARAMS');
+    expect(port.released).toEqual([{ target: '*', ids: ['p2'], origins: ['live'], more: false }]);
   });
 });

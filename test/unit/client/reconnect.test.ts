@@ -421,6 +421,36 @@ describe('ChatSupervisor catches up after a reconnect [HIST-6] [CLIENT-11]', () 
     expect(supervisor.rooms).toEqual(['#lobby', '#rust']);
   });
 
+  it('[HIST-6] [CLIENT-11] a private message that arrives during HISTORY * is shown after the older ones it missed, once', async () => {
+    const { session, peer, shownBefore } = await sawThenDropped();
+    const { probe } = session;
+    await registerByHand(peer);
+    await peer.expect('JOIN #rust');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #lobby AFTER id=l1 500');
+    // One arrives while the rooms still catch up, before `*` is asked.
+    peer.send(chat('MSG', 'p4', 4, 'bob', 'alice', 9));
+    peer.send('JOIN #rust alice');
+    peer.send('ENDHIST #rust 0');
+    peer.send('ENDHIST #lobby 0');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY #rust AFTER id=r1 500');
+    peer.send('ENDHIST #rust 0');
+    expect(await peer.expect('HISTORY')).toBe('HISTORY * AFTER id=p1 500');
+    // Another while `*` is in flight (the server accepted it after the page).
+    peer.send(chat('MSG', 'p5', 5, 'bob', 'alice', 10));
+    peer.send('PING barrier');
+    await peer.expect('PONG barrier');
+    expect(probe.all('message').slice(shownBefore)).toEqual([]);
+    for (const line of [chat('HIST', 'p2', 2, 'bob', 'alice', 7), chat('HIST', 'p3', 3, 'carol', 'alice', 8), chat('HIST', 'p4', 4, 'bob', 'alice', 9)]) peer.send(line);
+    peer.send('ENDHIST * 3');
+    await probe.next('message', (e) => e.message.id === 'p5');
+    const after = probe.all('message').slice(shownBefore);
+    expect(after.map((e) => `${e.origin}:${e.message.id}`)).toEqual(['missed:p2', 'missed:p3', 'live:p4', 'live:p5']);
+    expect(probe.all('batch').at(-1)).toEqual({ type: 'batch', target: '*', origin: 'missed', count: 2, more: false });
+    // Once caught up, private messages show at once again.
+    peer.send(chat('MSG', 'p6', 6, 'bob', 'alice', 11));
+    expect(await probe.next('message', (e) => e.message.id === 'p6')).toMatchObject({ origin: 'live' });
+  });
+
   it('[HIST-2] pages while a page comes back full, from the last id of the page', async () => {
     const session = await joined();
     session.peer.send(chat('MSG', 'a0', 1, 'bob', '#lobby', 1));
