@@ -86,6 +86,14 @@ const MAX_BATCH = 10_000;
 const NAME_FALLBACK_CODES = new Set(['NAME_IN_USE', 'BAD_NAME']);
 /** Events held while joining ([SESSION-5]) and reported after `ready`. */
 const HELD_WHILE_JOINING = new Set<ClientEvent['type']>(['message', 'history', 'join', 'leave', 'room', 'rooms', 'topic', 'nick', 'who']);
+/**
+ * How much is held while joining, counting a HIST batch as its messages:
+ * a replay as long as any batch this client keeps, and 4096 events more,
+ * far more than the lobby's JOIN, ROOM and replay and what happens during
+ * one WHO. Past it the oldest events are dropped, but never a join of our
+ * own, which says which rooms we are in.
+ */
+export const MAX_HELD_WHILE_JOINING = MAX_BATCH + 4096;
 
 type State = 'connecting' | 'greeting' | 'hello' | 'joining' | 'ready' | 'closed';
 
@@ -102,6 +110,10 @@ export class ChatConnection {
   #roomList: RoomInfo[] = [];
   #batch: ChatMessage[] = [];
   #held: ClientEvent[] = [];
+  /** What `#held` holds, counted as MAX_HELD_WHILE_JOINING counts it. */
+  #heldSize = 0;
+  /** Events dropped while joining, told after `ready`. */
+  #heldDropped = 0;
   readonly #requests = new RequestQueue();
   #quitting = false;
   #failure: string | undefined;
@@ -160,8 +172,22 @@ export class ChatConnection {
   }
 
   #emit(event: ClientEvent): void {
-    if (this.#state === 'joining' && HELD_WHILE_JOINING.has(event.type)) this.#held.push(event);
+    if (this.#state === 'joining' && HELD_WHILE_JOINING.has(event.type)) this.#hold(event);
     else this.#listeners.emit(event);
+  }
+
+  /** Holds an event until `ready`, within MAX_HELD_WHILE_JOINING: the oldest go first, our own joins last. */
+  #hold(event: ClientEvent): void {
+    this.#held.push(event);
+    this.#heldSize += heldSize(event);
+    while (this.#heldSize > MAX_HELD_WHILE_JOINING) {
+      let index = this.#held.findIndex((e) => !isOwnJoin(e));
+      // Nothing but our own joins (a server that says it joined us to thousands of rooms): the newest goes.
+      if (index < 0) index = this.#held.length - 1;
+      const [dropped] = this.#held.splice(index, 1);
+      this.#heldSize -= heldSize(dropped!);
+      this.#heldDropped++;
+    }
   }
 
   /** Resolves once TCP is connected; the handshake then runs by itself. */
@@ -288,7 +314,13 @@ export class ChatConnection {
         const joined = this.#held.flatMap((e) => (e.type === 'join' && e.own ? [e.room] : []));
         this.#emit({ type: 'ready', name: this.#name, assigned: this.#assigned, users: names, serverName: this.#serverName, joined });
         const held = this.#held;
+        const dropped = this.#heldDropped;
         this.#held = [];
+        this.#heldSize = 0;
+        this.#heldDropped = 0;
+        if (dropped > 0) {
+          this.#emit({ type: 'warning', text: `The server sent more than could be kept while joining; ${dropped} of its events are not shown.` });
+        }
         for (const e of held) if (this.#state === 'ready') this.#emit(e);
         return;
       }
@@ -482,9 +514,19 @@ export class ChatConnection {
     else if (this.#error !== undefined) [cause, reason] = ['error', describeSocketError(this.#error)];
     this.#requests.abandon();
     this.#held = [];
+    this.#heldSize = 0;
     this.#emit({ type: 'closed', cause, reason });
     this.#resolveClosed();
   }
+}
+
+/** A HIST batch counts as its messages, anything else as one. */
+function heldSize(event: ClientEvent): number {
+  return event.type === 'history' ? Math.max(1, event.messages.length) : 1;
+}
+
+function isOwnJoin(event: ClientEvent): boolean {
+  return event.type === 'join' && event.own;
 }
 
 function sameName(a: string | undefined, b: string): boolean {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { ChatConnection, type ConnectionOptions } from '../../../src/client/connection.ts';
+import { ChatConnection, MAX_HELD_WHILE_JOINING, type ConnectionOptions } from '../../../src/client/connection.ts';
 import { ConnectError, type ClientEvent } from '../../../src/client/events.ts';
 import { EventProbe, FakeServer, type FakePeer } from './fake-server.ts';
 
@@ -144,6 +144,48 @@ describe('ChatConnection handshake [SESSION-1] [SESSION-4] [SESSION-6]', () => {
       ['h1', 1, 'bob', '#lobby', 'say', 'anyone around?'],
       ['h2', 2, 'bob', '#lobby', 'say', 'hello?'],
     ]);
+  });
+
+  it('[SESSION-5] holds at most MAX_HELD_WHILE_JOINING while joining: past it the oldest go, our own join stays, and a warning says how many', async () => {
+    const { probe, peer } = await open({ name: 'alice' });
+    peer.greet();
+    await peer.expect('HELLO 1 alice');
+    const flood = MAX_HELD_WHILE_JOINING + 10;
+    const lines = ['WELCOME alice key-alice :hi', 'JOIN #lobby alice', 'ROOM #lobby 2 :', 'ENDHIST #lobby 0'];
+    for (let i = 1; i <= flood; i++) lines.push(chat('MSG', `m${i}`, i, 'bob', '#lobby', `flood ${i}`));
+    peer.write(lines.join('\n') + '\n');
+    await peer.expect('WHO');
+    peer.send('USER alice 0');
+    peer.send('ENDWHO 1');
+    peer.send('PING barrier');
+    await peer.expect('PONG barrier');
+    // Held: the JOIN, the ROOM, the empty replay and the messages; 13 over the bound, the oldest but our JOIN dropped.
+    const dropped = 3 + flood - MAX_HELD_WHILE_JOINING;
+    expect(probe.events.slice(0, 3)).toEqual([
+      expect.objectContaining({ type: 'ready', joined: ['#lobby'] }),
+      { type: 'warning', text: `The server sent more than could be kept while joining; ${dropped} of its events are not shown.` },
+      { type: 'join', room: '#lobby', name: 'alice', own: true },
+    ]);
+    const messages = probe.all('message');
+    expect(messages).toHaveLength(MAX_HELD_WHILE_JOINING - 1);
+    expect(messages[0]!.message.id).toBe(`m${flood - messages.length + 1}`);
+    expect(messages.at(-1)!.message.id).toBe(`m${flood}`);
+    expect(probe.events).toHaveLength(3 + messages.length);
+  });
+
+  it('[SESSION-5] holds no more own joins than the bound either, dropping the newest', async () => {
+    const { probe, peer } = await open({ name: 'alice' });
+    peer.greet();
+    await peer.expect('HELLO 1 alice');
+    const lines = ['WELCOME alice key-alice :hi'];
+    for (let i = 1; i <= MAX_HELD_WHILE_JOINING + 5; i++) lines.push(`JOIN #r${i} alice`);
+    peer.write(lines.join('\n') + '\n');
+    await peer.expect('WHO');
+    peer.send('ENDWHO 0');
+    const ready = await probe.next('ready');
+    expect(ready.joined).toHaveLength(MAX_HELD_WHILE_JOINING);
+    expect(ready.joined.at(-1)).toBe(`#r${MAX_HELD_WHILE_JOINING}`);
+    expect(probe.all('warning')[0]!.text).toContain('; 5 of its events are not shown');
   });
 
   it('sends HELLO 1 without a name when none is given, and marks the name as server-chosen', async () => {
