@@ -28,6 +28,12 @@
  * its place there, the others follow in the order they came. So a new
  * private message never shows before older missed ones.
  *
+ * What is held live is bounded (MAX_HELD_LIVE in all, across targets), so a
+ * server that never answers a HISTORY but keeps sending cannot grow memory
+ * without end: past the bound the oldest live message held is dropped, and
+ * the user is told once. Most of those come back in the pages anyway, being
+ * after the last id seen.
+ *
  * The plan only decides what to ask and what to hold; the supervisor sends
  * (through `CatchUpPort`) and shows. It belongs to one connection: a drop
  * discards it, and the next reconnect starts again from the last ids shown.
@@ -42,6 +48,9 @@ export const CATCH_UP_TAG = 'catch-up';
 
 /** Pages fetched per target before giving up on showing everything (10,000 messages at HISTLIMIT 500). */
 export const MAX_CATCH_UP_PAGES = 20;
+
+/** Live messages held in all while a catch-up runs; past this the oldest is dropped. */
+export const MAX_HELD_LIVE = 4096;
 
 /** The target of `HISTORY *`: every room the client is in and its private conversations ([HIST-5]). */
 export const ALL_TARGETS = '*';
@@ -60,6 +69,8 @@ export interface CatchUpPort {
   release(target: string, messages: readonly HeldMessage[], more: boolean): void;
   /** The server did not know `target`'s last id; latest messages are fetched instead. Told once per catch-up. */
   reset(target: string): void;
+  /** More than MAX_HELD_LIVE live messages arrived meanwhile; the oldest are dropped. Told once per catch-up. */
+  overflow(): void;
 }
 
 export interface RoomToRestore {
@@ -96,6 +107,9 @@ export class CatchUp {
   readonly #port: CatchUpPort;
   /** The user was told that the server forgot the ids. */
   #told = false;
+  /** The target of each live message held, oldest first: what MAX_HELD_LIVE counts. */
+  #liveOrder: Target[] = [];
+  #overflowed = false;
 
   /**
    * `lastAtAll` is the last id received at all, for private messages;
@@ -147,7 +161,16 @@ export class CatchUp {
     const target = isRoomName(to) ? this.#rooms.get(foldName(to)) : this.#all;
     if (target === undefined || target.step === 'done') return false;
     target.live.push(message);
+    this.#liveOrder.push(target);
+    if (this.#liveOrder.length > MAX_HELD_LIVE) this.#dropOldestLive();
     return true;
+  }
+
+  #dropOldestLive(): void {
+    this.#liveOrder.shift()!.live.shift();
+    if (this.#overflowed) return;
+    this.#overflowed = true;
+    this.#port.overflow();
   }
 
   /** The replay batch of a room being restored arrived: its JOIN succeeded. */
@@ -165,7 +188,7 @@ export class CatchUp {
     const target = this.#rooms.get(foldName(room));
     if (target === undefined || target.step === 'done') return;
     target.missed = [];
-    target.live = [];
+    this.#forgetLive(target);
     this.#finish(target, false);
   }
 
@@ -208,9 +231,15 @@ export class CatchUp {
     target.step = 'done';
     const messages = target === this.#all ? inServerOrder(target.missed, target.live) : inOrder([...target.missed, ...target.live]);
     target.missed = [];
-    target.live = [];
+    this.#forgetLive(target);
     if (messages.length > 0 || more) this.#port.release(target.name, messages, more);
     this.#next();
+  }
+
+  #forgetLive(target: Target): void {
+    if (target.live.length === 0) return;
+    target.live = [];
+    this.#liveOrder = this.#liveOrder.filter((t) => t !== target);
   }
 
   /** Private messages once every room is done. */

@@ -14,11 +14,17 @@
  *
  * It never sends on its own except for that catch-up, and never answers a
  * notice with a message ([ERR-3]).
+ *
+ * Everything it keeps is bounded, whatever a server sends: the ids shown
+ * (SeenIds), the names the session has had (MAX_NAMES, the oldest
+ * forgotten) and the rooms it is in (MAX_ROOMS: a room joined past that is
+ * not kept, so it is not joined again after a reconnect, and the user is
+ * told).
  */
 import type { HistoryQuery } from '../protocol/history.ts';
 import type { ChatMessage } from '../protocol/messages.ts';
 import { foldName, isRoomName } from '../protocol/names.ts';
-import { CATCH_UP_TAG, CatchUp, RESTORE_TAG, type HeldMessage } from './catch-up.ts';
+import { CATCH_UP_TAG, CatchUp, MAX_HELD_LIVE, RESTORE_TAG, type HeldMessage } from './catch-up.ts';
 import type { ClientEvent, Origin, SessionEvent } from './events.ts';
 import { DEFAULT_SEEN_CAPACITY, SeenIds } from './seen.ts';
 
@@ -31,6 +37,11 @@ export interface HistoryPort {
   join(room: string, tag: string): void;
   history(target: string, query: HistoryQuery, tag: string): void;
 }
+
+/** Names this session has had, for telling its own messages; past this the oldest is forgotten. */
+export const MAX_NAMES = 1024;
+/** Rooms remembered to join again; far above what a server lets a client join (MAXJOIN, 50 by default). */
+export const MAX_ROOMS = 1024;
 
 interface Position {
   id: string;
@@ -50,6 +61,8 @@ export class Conversations {
   readonly #emit: (event: SessionEvent) => void;
   #last: Position | undefined;
   #catchUp: CatchUp | undefined;
+  /** The user was told that a room was not kept; told again only after the list had room once more. */
+  #toldFull = false;
 
   constructor(emit: (event: SessionEvent) => void, seenCapacity = DEFAULT_SEEN_CAPACITY) {
     this.#emit = emit;
@@ -81,7 +94,7 @@ export class Conversations {
    * the catch-up on it and returns the rooms it joins again.
    */
   connected(name: string, port: HistoryPort, again: boolean): string[] {
-    this.#names.add(foldName(name));
+    this.#addName(name);
     this.#catchUp = undefined;
     if (!again) return [];
     const rooms = [...this.#rooms.values()].map((r) => ({ room: r.name, lastId: r.last?.id }));
@@ -90,6 +103,11 @@ export class Conversations {
       history: (target, query) => port.history(target, query, CATCH_UP_TAG),
       release: (target, held, more) => this.#release(target, held, more),
       reset: (target) => this.#emit({ type: 'history-reset', target }),
+      overflow: () =>
+        this.#emit({
+          type: 'warning',
+          text: `More than ${MAX_HELD_LIVE} new messages arrived while catching up; the oldest of them may not be shown.`,
+        }),
     });
     this.#catchUp = plan;
     plan.start();
@@ -110,13 +128,13 @@ export class Conversations {
   handle(event: ClientEvent): boolean {
     switch (event.type) {
       case 'ready':
-        this.#names.add(foldName(event.name));
+        this.#addName(event.name);
         return false;
       case 'nick':
-        if (event.own) this.#names.add(foldName(event.to));
+        if (event.own) this.#addName(event.to);
         return false;
       case 'join':
-        if (event.own && !this.#rooms.has(foldName(event.room))) this.#rooms.set(foldName(event.room), { name: event.room, last: undefined });
+        if (event.own) this.#addRoom(event.room);
         return false;
       case 'leave':
         if (event.own) this.#rooms.delete(foldName(event.room));
@@ -142,6 +160,27 @@ export class Conversations {
       default:
         return false;
     }
+  }
+
+  /** The latest name goes last, so it is the last forgotten. */
+  #addName(name: string): void {
+    const key = foldName(name);
+    this.#names.delete(key);
+    this.#names.add(key);
+    if (this.#names.size > MAX_NAMES) this.#names.delete(this.#names.values().next().value!);
+  }
+
+  #addRoom(room: string): void {
+    const key = foldName(room);
+    if (this.#rooms.has(key)) return;
+    if (this.#rooms.size < MAX_ROOMS) {
+      this.#toldFull = false;
+      this.#rooms.set(key, { name: room, last: undefined });
+      return;
+    }
+    if (this.#toldFull) return;
+    this.#toldFull = true;
+    this.#emit({ type: 'warning', text: `In more than ${MAX_ROOMS} rooms: ${room} and any other room joined now will not be joined again after a reconnect.` });
   }
 
   #live(message: ChatMessage, own: boolean): void {

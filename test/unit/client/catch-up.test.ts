@@ -4,7 +4,7 @@
  * releases is checked without a socket.
  */
 import { describe, expect, it } from 'vitest';
-import { CatchUp, MAX_CATCH_UP_PAGES, type CatchUpPort, type HeldMessage } from '../../../src/client/catch-up.ts';
+import { CatchUp, MAX_CATCH_UP_PAGES, MAX_HELD_LIVE, type CatchUpPort, type HeldMessage } from '../../../src/client/catch-up.ts';
 import type { HistoryQuery } from '../../../src/protocol/history.ts';
 import { historyQueryParams } from '../../../src/protocol/history.ts';
 
@@ -23,6 +23,10 @@ class Recorder implements CatchUpPort {
   }
   reset(target: string): void {
     this.resets.push(target);
+  }
+  overflows = 0;
+  overflow(): void {
+    this.overflows++;
   }
 }
 
@@ -187,5 +191,49 @@ describe('CatchUp [HIST-6]', () => {
     expect(refused.hold(msg('p2', 2, 'alice', 'live'))).toBe(true);
     refused.failed('*', 'BAD_PARAMS');
     expect(port.released).toEqual([{ target: '*', ids: ['p2'], origins: ['live'], more: false }]);
+  });
+
+  it('holds at most MAX_HELD_LIVE live messages in all: past it the oldest is dropped, and the port told once', () => {
+    const port = new Recorder();
+    const plan = new CatchUp(
+      [
+        { room: '#a', lastId: 'a0' },
+        { room: '#b', lastId: 'b0' },
+      ],
+      'p0',
+      ['#a', '#b'],
+      500,
+      port,
+    );
+    plan.start();
+    const extra = 10;
+    // Alternating between two rooms and private messages, as a flooding server might.
+    const targets = ['#a', '#b', 'alice'];
+    for (let i = 1; i <= MAX_HELD_LIVE + extra; i++) expect(plan.hold(msg(`m${i}`, i, targets[i % 3]!, 'live'))).toBe(true);
+    expect(port.overflows).toBe(1);
+    plan.joined('#a', []);
+    plan.page('#a', []);
+    plan.joined('#b', []);
+    plan.page('#b', []);
+    plan.page('*', []);
+    const released = port.released.flatMap((r) => r.ids);
+    expect(released).toHaveLength(MAX_HELD_LIVE);
+    // The oldest were dropped, whichever target they were held for.
+    expect(released).not.toContain(`m${extra}`);
+    expect(new Set(released)).toEqual(new Set(Array.from({ length: MAX_HELD_LIVE }, (_, i) => `m${i + extra + 1}`)));
+  });
+
+  it('counts only what is still held: a target released frees its share of the bound', () => {
+    const port = new Recorder();
+    const plan = new CatchUp([{ room: '#a', lastId: 'a0' }], 'p0', ['#a'], 500, port);
+    plan.start();
+    for (let i = 1; i <= MAX_HELD_LIVE; i++) plan.hold(msg(`a${i}`, i, '#a', 'live'));
+    plan.joined('#a', []);
+    plan.page('#a', []);
+    expect(port.released[0]!.ids).toHaveLength(MAX_HELD_LIVE);
+    for (let i = 1; i <= MAX_HELD_LIVE; i++) plan.hold(msg(`p${i}`, i, 'alice', 'live'));
+    plan.page('*', []);
+    expect(port.released[1]!.ids).toHaveLength(MAX_HELD_LIVE);
+    expect(port.overflows).toBe(0);
   });
 });

@@ -4,7 +4,8 @@
  * and the catch-up it runs after a reconnect, through a recording port.
  */
 import { describe, expect, it } from 'vitest';
-import { Conversations, type HistoryPort } from '../../../src/client/conversations.ts';
+import { MAX_HELD_LIVE } from '../../../src/client/catch-up.ts';
+import { Conversations, MAX_NAMES, MAX_ROOMS, type HistoryPort } from '../../../src/client/conversations.ts';
 import type { ClientEvent, SessionEvent } from '../../../src/client/events.ts';
 import type { Request } from '../../../src/client/requests.ts';
 import { historyQueryParams, type HistoryQuery } from '../../../src/protocol/history.ts';
@@ -86,6 +87,24 @@ describe('Conversations: each message shown once [HIST-6] [CLIENT-11]', () => {
     feed(ready, live(m('a', 1, 'bob', '#lobby')), live(m('b', 2, 'bob', '#lobby')), live(m('c', 3, 'bob', '#lobby')), live(m('a', 1, 'bob', '#lobby')));
     expect(shown()).toEqual(['live:a', 'live:b', 'live:c', 'live:a']);
   });
+
+  it('remembers at most MAX_NAMES of its own names, forgetting the oldest but never the one it has now', () => {
+    const { feed, shown, conversations } = setup();
+    conversations.connected('alice', new Port(), false);
+    feed(ready, joinOwn('#lobby'));
+    // A server renames us again and again.
+    let name = 'alice';
+    for (let i = 1; i <= MAX_NAMES; i++) {
+      feed({ type: 'nick', from: name, to: `n${i}`, own: true });
+      name = `n${i}`;
+    }
+    feed(replay('#lobby', m('a', 1, 'alice', '#lobby'), m('b', 2, 'n1', '#lobby'), m('c', 3, `n${MAX_NAMES}`, '#lobby')));
+    expect(shown()).toEqual(['replay:a', 'replay:b:own', 'replay:c:own']);
+    // The name it has now is the newest, so it is kept however many came before.
+    feed({ type: 'nick', from: name, to: 'n1', own: true }, { type: 'nick', from: 'n1', to: 'x', own: true });
+    feed(replay('#lobby', m('d', 4, 'n1', '#lobby'), m('e', 5, 'n2', '#lobby'), m('f', 6, 'x', '#lobby')));
+    expect(shown().slice(3)).toEqual(['replay:d:own', 'replay:e', 'replay:f:own']);
+  });
 });
 
 describe('Conversations: rooms and positions', () => {
@@ -97,6 +116,23 @@ describe('Conversations: rooms and positions', () => {
     feed({ type: 'leave', room: '#rust', name: 'alice', reason: 'part', text: '', own: true });
     expect(conversations.rooms).toEqual(['#lobby']);
     expect(conversations.room('#rust')).toBeUndefined();
+  });
+
+  it('keeps at most MAX_ROOMS rooms: one joined past that is not kept, and the user is told once until there is room again', () => {
+    const { feed, events, conversations } = setup();
+    feed(ready, joinOwn('#lobby'));
+    for (let i = 1; i < MAX_ROOMS; i++) feed(joinOwn(`#r${i}`));
+    expect(conversations.rooms).toHaveLength(MAX_ROOMS);
+    feed(joinOwn('#over1'), joinOwn('#over2'), joinOwn('#lobby'));
+    expect(conversations.rooms).toHaveLength(MAX_ROOMS);
+    expect(conversations.rooms[0]).toBe('#lobby');
+    expect(conversations.room('#over1')).toBeUndefined();
+    const warnings = () => events.filter((e) => e.type === 'warning');
+    expect(warnings()).toEqual([{ type: 'warning', text: expect.stringContaining('#over1') }]);
+    feed({ type: 'leave', room: '#r1', name: 'alice', reason: 'part', text: '', own: true }, joinOwn('#back'));
+    expect(conversations.room('#back')).toBe('#back');
+    feed(joinOwn('#over3'));
+    expect(warnings()).toHaveLength(2);
   });
 
   it('tracks the last id per room and at all by time; an older /history page does not move them back', () => {
@@ -190,5 +226,18 @@ describe('Conversations: catching up after a reconnect [HIST-6] [CLIENT-11]', ()
     conversations.connected('alice', port, true);
     feed(ready, joinOwn('#lobby'), replay('#lobby', m('l3', 3, 'bob', '#lobby')));
     expect(port.lines).toContain('HISTORY #lobby AFTER id=l2 500');
+  });
+
+  it('warns once when more live messages arrive during the catch-up than it holds, and shows the newest', () => {
+    const { feed, shown, events, conversations } = beforeTheDrop();
+    const port = new Port();
+    conversations.connected('alice', port, true);
+    feed(ready, joinOwn('#lobby'), replay('#lobby'));
+    for (let i = 1; i <= MAX_HELD_LIVE + 5; i++) feed(live(m(`n${i}`, 10 + i, 'bob', '#lobby', 1000 + i)));
+    expect(events.filter((e) => e.type === 'warning')).toEqual([{ type: 'warning', text: expect.stringContaining(`More than ${MAX_HELD_LIVE} new messages`) }]);
+    expect(shown()).toEqual([]);
+    feed({ type: 'history', target: '#lobby', messages: [], request: port.request('HISTORY #lobby') });
+    expect(shown()).toHaveLength(MAX_HELD_LIVE);
+    expect(shown()[0]).toBe('live:n6');
   });
 });
