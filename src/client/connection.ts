@@ -296,7 +296,12 @@ export class ChatConnection {
         return this.#emit({ type: 'rooms', rooms });
       }
       case 'topic': {
-        const request = this.#requests.settle((r) => r.command === 'TOPIC' && sameName(r.target, event.room));
+        // Our TOPIC is answered in its place ([MSG-8]): by the first TOPIC
+        // of its room once every earlier request has been answered. Any
+        // other TOPIC line is a change someone made ([ROOM-7]).
+        const head = this.#requests.head;
+        const ours = head?.command === 'TOPIC' && sameName(head.target, event.room);
+        const request = ours ? this.#requests.settle((r) => r === head) : undefined;
         const { type: _, ...topic } = event;
         return this.#emit({ type: 'topic', ...topic, request });
       }

@@ -15,7 +15,7 @@
  *   JOIN    ENDHIST of the join's replay (after JOIN, ROOM and the HIST lines)
  *   PART    LEAVE <room> <own name> part
  *   ROOMS   ENDROOMS
- *   TOPIC   TOPIC <room> ...
+ *   TOPIC   TOPIC <room> ..., only as the next reply due: any other is a change
  *   HISTORY ENDHIST
  *   QUIT    BYE
  *

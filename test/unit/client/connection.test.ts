@@ -481,6 +481,30 @@ describe('ChatConnection rooms, topics and history [MSG-8]', () => {
     expect(connection.pending).toEqual([]);
   });
 
+  it('[ROOM-7] [MSG-8] takes a TOPIC for the answer only in its place in the queue: a change that arrives before the earlier replies is a change', async () => {
+    const { probe, peer, connection } = await join('alice');
+    connection.say('#lobby', 'first');
+    connection.topic('#lobby');
+    connection.topic('#rust');
+    await peer.expect('TOPIC #rust');
+    // bob changes the lobby's topic before the server reads our lines: not our answer, since the SAY is not answered yet.
+    peer.send('TOPIC #lobby bob 1764236523001 :changed by bob');
+    expect(await probe.next('topic')).toMatchObject({ room: '#lobby', setter: 'bob', request: undefined });
+    expect(connection.pending.map((r) => r.command)).toEqual(['SAY', 'TOPIC', 'TOPIC']);
+    peer.send(chat('ECHO', 'e1', 1, 'alice', '#lobby', 'first'));
+    // Now our read of #lobby is next; a change in #rust is not its answer, nor (being second) the #rust read's.
+    peer.send('TOPIC #rust carol 1764236523002 :changed by carol');
+    expect(await probe.next('topic')).toMatchObject({ room: '#rust', request: undefined });
+    peer.send('TOPIC #Lobby bob 1764236523001 :changed by bob');
+    expect(await probe.next('topic')).toMatchObject({ room: '#Lobby', request: { command: 'TOPIC', target: '#lobby', tag: 'read' } });
+    peer.send('TOPIC #rust carol 1764236523002 :changed by carol');
+    expect(await probe.next('topic')).toMatchObject({ room: '#rust', request: { command: 'TOPIC', target: '#rust', tag: 'read' } });
+    expect(connection.pending).toEqual([]);
+    // With nothing asked, every TOPIC is a change.
+    peer.send('TOPIC #lobby dave 1764236523003 :again');
+    expect(await probe.next('topic')).toMatchObject({ setter: 'dave', request: undefined });
+  });
+
   it('[HIST-2] [HIST-3] sends HISTORY with its selector and reports the batch with the request and its tag', async () => {
     const { probe, peer, connection } = await join('alice');
     connection.history('bob', { kind: 'latest', limit: 20 }, 'user');
