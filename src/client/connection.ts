@@ -22,7 +22,6 @@
 import { connect, type Socket } from 'node:net';
 import { isErrorCode, isFatal } from '../protocol/errors.ts';
 import { LineFramer } from '../protocol/framer.ts';
-import { DEFAULT_LIMITS } from '../protocol/limits.ts';
 import type { HistoryQuery } from '../protocol/history.ts';
 import { PROTOCOL_VERSION, clientLine, decodeServerMessage, type ChatMessage, type ServerEvent } from '../protocol/messages.ts';
 import { foldName, roomProblem } from '../protocol/names.ts';
@@ -38,7 +37,9 @@ import {
   type UserInfo,
 } from './events.ts';
 import { splitText } from './input.ts';
+import { JoiningHold } from './joining-hold.ts';
 import { RequestQueue, type Request } from './requests.ts';
+import { DEFAULT_SERVER_LIMITS, readServerLimits, type ServerLimits } from './server-limits.ts';
 
 export interface ConnectionOptions {
   readonly host: string;
@@ -54,29 +55,7 @@ export interface ConnectionOptions {
   readonly quitTimeoutMs?: number;
 }
 
-/** What the greeting announced ([LIMIT-1]), or the SPEC defaults where it did not. */
-export interface ServerLimits {
-  readonly line: number;
-  readonly nameLength: number;
-  readonly roomLength: number;
-  readonly topicLength: number;
-  /** HISTLIMIT: most messages one HISTORY reply holds. */
-  readonly historyPage: number;
-  /** MAXJOIN: rooms one client may be in. */
-  readonly maxJoin: number;
-  /** REPLAY: messages a join replays. */
-  readonly replay: number;
-}
-
-const DEFAULT_SERVER_LIMITS: ServerLimits = Object.freeze({
-  line: DEFAULT_LIMITS.line,
-  nameLength: DEFAULT_LIMITS.nameLength,
-  roomLength: DEFAULT_LIMITS.roomLength,
-  topicLength: DEFAULT_LIMITS.topicLength,
-  historyPage: DEFAULT_LIMITS.historyPage,
-  maxJoin: 50,
-  replay: 20,
-});
+export type { ServerLimits } from './server-limits.ts';
 
 // Servers may announce a READCAP up to 16 MiB and a client must accept any
 // line up to it ([LIMIT-6]); the framer only stores what actually arrives.
@@ -87,11 +66,10 @@ const NAME_FALLBACK_CODES = new Set(['NAME_IN_USE', 'BAD_NAME']);
 /** Events held while joining ([SESSION-5]) and reported after `ready`. */
 const HELD_WHILE_JOINING = new Set<ClientEvent['type']>(['message', 'history', 'join', 'leave', 'room', 'rooms', 'topic', 'nick', 'who']);
 /**
- * How much is held while joining, counting a HIST batch as its messages:
- * a replay as long as any batch this client keeps, and 4096 events more,
- * far more than the lobby's JOIN, ROOM and replay and what happens during
- * one WHO. Past it the oldest events are dropped, but never a join of our
- * own, which says which rooms we are in.
+ * How much is held while joining (joining-hold.ts), counting a HIST batch
+ * as its messages: a replay as long as any batch this client keeps, and
+ * 4096 events more, far more than the lobby's JOIN, ROOM and replay and
+ * what happens during one WHO.
  */
 export const MAX_HELD_WHILE_JOINING = MAX_BATCH + 4096;
 
@@ -109,11 +87,7 @@ export class ChatConnection {
   #users: UserInfo[] = [];
   #roomList: RoomInfo[] = [];
   #batch: ChatMessage[] = [];
-  #held: ClientEvent[] = [];
-  /** What `#held` holds, counted as MAX_HELD_WHILE_JOINING counts it. */
-  #heldSize = 0;
-  /** Events dropped while joining, told after `ready`. */
-  #heldDropped = 0;
+  readonly #held = new JoiningHold(MAX_HELD_WHILE_JOINING);
   readonly #requests = new RequestQueue();
   #quitting = false;
   #failure: string | undefined;
@@ -172,22 +146,8 @@ export class ChatConnection {
   }
 
   #emit(event: ClientEvent): void {
-    if (this.#state === 'joining' && HELD_WHILE_JOINING.has(event.type)) this.#hold(event);
+    if (this.#state === 'joining' && HELD_WHILE_JOINING.has(event.type)) this.#held.hold(event);
     else this.#listeners.emit(event);
-  }
-
-  /** Holds an event until `ready`, within MAX_HELD_WHILE_JOINING: the oldest go first, our own joins last. */
-  #hold(event: ClientEvent): void {
-    this.#held.push(event);
-    this.#heldSize += heldSize(event);
-    while (this.#heldSize > MAX_HELD_WHILE_JOINING) {
-      let index = this.#held.findIndex((e) => !isOwnJoin(e));
-      // Nothing but our own joins (a server that says it joined us to thousands of rooms): the newest goes.
-      if (index < 0) index = this.#held.length - 1;
-      const [dropped] = this.#held.splice(index, 1);
-      this.#heldSize -= heldSize(dropped!);
-      this.#heldDropped++;
-    }
   }
 
   /** Resolves once TCP is connected; the handshake then runs by itself. */
@@ -244,19 +204,52 @@ export class ChatConnection {
     if (event !== undefined) this.#handle(event);
   }
 
+  /** One reply family per method; the greeting and ERR have their own below. */
   #handle(event: ServerEvent): void {
     switch (event.type) {
       case 'greeting':
         return this.#onGreeting(event.versions, event.serverName, event.keys);
       case 'welcome':
-        if (this.#state !== 'hello') return;
-        this.#requests.settle('HELLO');
-        this.#name = event.name;
-        this.#key = event.key;
-        this.#state = 'joining';
-        return this.#request({ command: 'WHO', text: '' }, clientLine.who());
+        return this.#onWelcome(event);
       case 'error':
         return this.#onError(event.code, event.command, event.text);
+      case 'message':
+      case 'history':
+      case 'endhistory':
+        return this.#onChat(event);
+      case 'join':
+      case 'leave':
+      case 'nick':
+        return this.#onPresence(event);
+      case 'room':
+      case 'endrooms':
+        return this.#onRooms(event);
+      case 'topic':
+        return this.#onTopic(event);
+      case 'user':
+      case 'endwho':
+        return this.#onWho(event);
+      case 'ping':
+      case 'pong':
+      case 'bye':
+      case 'shutdown':
+        return this.#onControl(event);
+    }
+  }
+
+  /** `WELCOME <name> <key>`: registered; the first WHO ends the handshake. */
+  #onWelcome(event: Extract<ServerEvent, { type: 'welcome' }>): void {
+    if (this.#state !== 'hello') return;
+    this.#requests.settle('HELLO');
+    this.#name = event.name;
+    this.#key = event.key;
+    this.#state = 'joining';
+    this.#request({ command: 'WHO', text: '' }, clientLine.who());
+  }
+
+  /** `MSG`/`ECHO` (an ECHO settles our SAY or ME), and `HIST` lines gathered until `ENDHIST`. */
+  #onChat(event: Extract<ServerEvent, { type: 'message' | 'history' | 'endhistory' }>): void {
+    switch (event.type) {
       case 'message': {
         const { type: _, own, ...message } = event;
         if (own) this.#requests.settle(['SAY', 'ME']);
@@ -273,61 +266,18 @@ export class ChatConnection {
         this.#batch = [];
         return this.#emit({ type: 'history', target: event.target, messages, request });
       }
+    }
+  }
+
+  /** `JOIN`, `LEAVE` (our own part settles PART) and `NICK` (our own settles NICK). */
+  #onPresence(event: Extract<ServerEvent, { type: 'join' | 'leave' | 'nick' }>): void {
+    switch (event.type) {
       case 'join':
         return this.#emit({ type: 'join', room: event.room, name: event.name, own: this.#isSelf(event.name) });
       case 'leave': {
         const own = this.#isSelf(event.name);
         if (own && event.reason === 'part') this.#requests.settle((r) => r.command === 'PART' && sameName(r.target, event.room));
         return this.#emit({ type: 'leave', room: event.room, name: event.name, reason: event.reason, text: event.text, own });
-      }
-      case 'room': {
-        const room = { room: event.room, members: event.members, topic: event.topic };
-        // ROOM lines answer ROOMS, or follow our own JOIN ([ROOM-3]).
-        if (this.#requests.head?.command === 'ROOMS') {
-          if (this.#roomList.length < MAX_BATCH) this.#roomList.push(room);
-          return;
-        }
-        return this.#emit({ type: 'room', ...room });
-      }
-      case 'endrooms': {
-        this.#requests.settle('ROOMS');
-        const rooms = this.#roomList;
-        this.#roomList = [];
-        return this.#emit({ type: 'rooms', rooms });
-      }
-      case 'topic': {
-        // Our TOPIC is answered in its place ([MSG-8]): by the first TOPIC
-        // of its room once every earlier request has been answered. Any
-        // other TOPIC line is a change someone made ([ROOM-7]).
-        const head = this.#requests.head;
-        const ours = head?.command === 'TOPIC' && sameName(head.target, event.room);
-        const request = ours ? this.#requests.settle((r) => r === head) : undefined;
-        const { type: _, ...topic } = event;
-        return this.#emit({ type: 'topic', ...topic, request });
-      }
-      case 'user':
-        if (this.#users.length < MAX_BATCH) this.#users.push({ name: event.name, idle: event.idle });
-        return;
-      case 'endwho': {
-        const request = this.#requests.settle('WHO');
-        const users = this.#users;
-        this.#users = [];
-        if (this.#state !== 'joining') return this.#emit({ type: 'who', room: request?.target, users });
-        this.#state = 'ready';
-        clearTimeout(this.#handshakeTimer);
-        const names = users.map((u) => u.name);
-        const joined = this.#held.flatMap((e) => (e.type === 'join' && e.own ? [e.room] : []));
-        this.#emit({ type: 'ready', name: this.#name, assigned: this.#assigned, users: names, serverName: this.#serverName, joined });
-        const held = this.#held;
-        const dropped = this.#heldDropped;
-        this.#held = [];
-        this.#heldSize = 0;
-        this.#heldDropped = 0;
-        if (dropped > 0) {
-          this.#emit({ type: 'warning', text: `The server sent more than could be kept while joining; ${dropped} of its events are not shown.` });
-        }
-        for (const e of held) if (this.#state === 'ready') this.#emit(e);
-        return;
       }
       case 'nick': {
         const own = this.#isSelf(event.from);
@@ -337,8 +287,69 @@ export class ChatConnection {
         }
         return this.#emit({ type: 'nick', from: event.from, to: event.to, own });
       }
+    }
+  }
+
+  /** `ROOM` lines: gathered while ROOMS is answered until `ENDROOMS`, else the one after our own JOIN ([ROOM-3]). */
+  #onRooms(event: Extract<ServerEvent, { type: 'room' | 'endrooms' }>): void {
+    if (event.type === 'endrooms') {
+      this.#requests.settle('ROOMS');
+      const rooms = this.#roomList;
+      this.#roomList = [];
+      return this.#emit({ type: 'rooms', rooms });
+    }
+    const room = { room: event.room, members: event.members, topic: event.topic };
+    if (this.#requests.head?.command !== 'ROOMS') return this.#emit({ type: 'room', ...room });
+    if (this.#roomList.length < MAX_BATCH) this.#roomList.push(room);
+  }
+
+  /**
+   * `TOPIC`: our TOPIC is answered in its place ([MSG-8]), by the first
+   * TOPIC of its room once every earlier request has been answered. Any
+   * other TOPIC line is a change someone made ([ROOM-7]).
+   */
+  #onTopic(event: Extract<ServerEvent, { type: 'topic' }>): void {
+    const head = this.#requests.head;
+    const ours = head?.command === 'TOPIC' && sameName(head.target, event.room);
+    const request = ours ? this.#requests.settle((r) => r === head) : undefined;
+    const { type: _, ...topic } = event;
+    this.#emit({ type: 'topic', ...topic, request });
+  }
+
+  /** `USER` lines until `ENDWHO`; the first WHO's answer ends the handshake. */
+  #onWho(event: Extract<ServerEvent, { type: 'user' | 'endwho' }>): void {
+    if (event.type === 'user') {
+      if (this.#users.length < MAX_BATCH) this.#users.push({ name: event.name, idle: event.idle });
+      return;
+    }
+    const request = this.#requests.settle('WHO');
+    const users = this.#users;
+    this.#users = [];
+    if (this.#state === 'joining') return this.#onReady(users);
+    this.#emit({ type: 'who', room: request?.target, users });
+  }
+
+  /** Ready: reports it, then what was held while joining ([SESSION-5]). */
+  #onReady(users: readonly UserInfo[]): void {
+    this.#state = 'ready';
+    clearTimeout(this.#handshakeTimer);
+    const names = users.map((u) => u.name);
+    const joined = this.#held.joined;
+    this.#emit({ type: 'ready', name: this.#name, assigned: this.#assigned, users: names, serverName: this.#serverName, joined });
+    const { events: held, dropped } = this.#held.take();
+    if (dropped > 0) {
+      this.#emit({ type: 'warning', text: `The server sent more than could be kept while joining; ${dropped} of its events are not shown.` });
+    }
+    for (const e of held) if (this.#state === 'ready') this.#emit(e);
+  }
+
+  /** `PING` ([CLIENT-5]), `PONG`, `BYE` (settles QUIT) and `SHUTDOWN`. */
+  #onControl(event: Extract<ServerEvent, { type: 'ping' | 'pong' | 'bye' | 'shutdown' }>): void {
+    switch (event.type) {
       case 'ping':
         return this.#write(clientLine.pong(event.token));
+      case 'pong':
+        return;
       case 'bye':
         this.#requests.settle('QUIT');
         // The server closes after BYE ([QUIT-1]); ending our side at once
@@ -347,8 +358,6 @@ export class ChatConnection {
         return;
       case 'shutdown':
         return this.#emit({ type: 'shutdown', text: event.text });
-      case 'pong':
-        return;
     }
   }
 
@@ -363,16 +372,7 @@ export class ChatConnection {
       return this.#fail(`the server speaks protocol version ${versions.join(', ')}, this client only ${PROTOCOL_VERSION}`);
     }
     // Unknown keys are ignored ([SESSION-2]); absent or absurd ones fall back.
-    const d = DEFAULT_SERVER_LIMITS;
-    this.#limits = Object.freeze({
-      line: positive(keys.get('LINE'), 64) ?? d.line,
-      nameLength: positive(keys.get('NAMELEN'), 1) ?? d.nameLength,
-      roomLength: positive(keys.get('ROOMLEN'), 2) ?? d.roomLength,
-      topicLength: positive(keys.get('TOPICLEN'), 1) ?? d.topicLength,
-      historyPage: positive(keys.get('HISTLIMIT'), 1) ?? d.historyPage,
-      maxJoin: positive(keys.get('MAXJOIN'), 1) ?? d.maxJoin,
-      replay: positive(keys.get('REPLAY'), 0) ?? d.replay,
-    });
+    this.#limits = readServerLimits(keys);
     const lobby = keys.get('LOBBY');
     this.#lobby = lobby !== undefined && roomProblem(lobby, this.#limits.roomLength) === undefined ? lobby : undefined;
     this.#state = 'hello';
@@ -518,28 +518,12 @@ export class ChatConnection {
     else if (this.#quitting) cause = 'quit';
     else if (this.#error !== undefined) [cause, reason] = ['error', describeSocketError(this.#error)];
     this.#requests.abandon();
-    this.#held = [];
-    this.#heldSize = 0;
+    this.#held.clear();
     this.#emit({ type: 'closed', cause, reason });
     this.#resolveClosed();
   }
 }
 
-/** A HIST batch counts as its messages, anything else as one. */
-function heldSize(event: ClientEvent): number {
-  return event.type === 'history' ? Math.max(1, event.messages.length) : 1;
-}
-
-function isOwnJoin(event: ClientEvent): boolean {
-  return event.type === 'join' && event.own;
-}
-
 function sameName(a: string | undefined, b: string): boolean {
   return a !== undefined && foldName(a) === foldName(b);
-}
-
-function positive(value: string | undefined, min: number): number | undefined {
-  if (value === undefined || !/^[0-9]{1,9}$/.test(value)) return undefined;
-  const n = Number(value);
-  return n >= min ? n : undefined;
 }
