@@ -167,84 +167,146 @@ const ORIGIN_TAGS: Record<Origin, string> = { live: '', replay: '(history)', his
 
 /** The lines a session event prints; empty when it prints nothing. */
 export function formatSessionEvent(event: SessionEvent, view: ViewState, render: Render): string[] {
-  const { style } = render;
-  const notice = (...lines: string[]) => lines.map((line) => style.notice(line));
-  const error = (...lines: string[]) => lines.map((line) => style.error(line));
   switch (event.type) {
     case 'message':
       return [formatMessage(event, view, render)];
     case 'join':
+    case 'leave':
+    case 'room':
+    case 'rooms':
+    case 'topic':
+    case 'nick':
+    case 'who':
+      return formatRoomEvent(event, view, render);
+    case 'error':
+    case 'name-rejected':
+    case 'ready':
+    case 'shutdown':
+    case 'warning':
+    case 'batch':
+    case 'history-reset':
+      return formatServerEvent(event, view, render);
+    case 'disconnected':
+    case 'unconfirmed':
+    case 'reconnecting':
+    case 'attempt-failed':
+    case 'reconnected':
+    case 'queued':
+    case 'refused':
+    case 'flushed':
+    case 'gave-up':
+    case 'unsent':
+    case 'ended':
+      return formatConnectionEvent(event, view, render.style);
+  }
+}
+
+type EventOf<T extends SessionEvent['type']> = Extract<SessionEvent, { type: T }>;
+
+const notices = (style: Style, ...lines: string[]) => lines.map((line) => style.notice(line));
+const errors = (style: Style, ...lines: string[]) => lines.map((line) => style.error(line));
+
+/** Who is where: joins, leaves, rooms, topics, renames, WHO lists. */
+function formatRoomEvent(event: EventOf<'join' | 'leave' | 'room' | 'rooms' | 'topic' | 'nick' | 'who'>, view: ViewState, render: Render): string[] {
+  const { style } = render;
+  switch (event.type) {
+    case 'join':
       // Our own join is told by the ROOM line that follows it.
-      return event.own ? [] : notice(`* ${s(event.name)} joined ${s(event.room)}`);
+      return event.own ? [] : notices(style, `* ${s(event.name)} joined ${s(event.room)}`);
     case 'leave': {
       const who = event.own ? 'You' : s(event.name);
-      if (event.reason === 'part') return notice(`* ${who} left ${s(event.room)}${event.text === '' ? '' : ` (${s(event.text)})`}`);
+      if (event.reason === 'part') return notices(style, `* ${who} left ${s(event.room)}${event.text === '' ? '' : ` (${s(event.text)})`}`);
       const why = LEAVE_REASONS[event.reason]?.(event.text) ?? (event.text === '' ? event.reason : `${event.reason}: ${event.text}`);
-      return notice(`* ${who} left (${s(why)})`);
+      return notices(style, `* ${who} left (${s(why)})`);
     }
     case 'room':
-      return notice(`* You are in ${describeRoom(event)}`);
+      return notices(style, `* You are in ${describeRoom(event)}`);
     case 'rooms':
-      if (event.rooms.length === 0) return notice('* There are no rooms.');
-      return notice(`* ${event.rooms.length} ${event.rooms.length === 1 ? 'room' : 'rooms'}:`, ...event.rooms.map((r) => `  ${describeRoom(r)}`));
+      if (event.rooms.length === 0) return notices(style, '* There are no rooms.');
+      return notices(style, `* ${event.rooms.length} ${event.rooms.length === 1 ? 'room' : 'rooms'}:`, ...event.rooms.map((r) => `  ${describeRoom(r)}`));
     case 'topic':
-      return notice(formatTopic(event, view, render));
+      return notices(style, formatTopic(event, view, render));
     case 'nick':
-      return notice(event.own ? `* You are now known as ${s(event.to)}` : `* ${s(event.from)} is now known as ${s(event.to)}`);
+      return notices(style, event.own ? `* You are now known as ${s(event.to)}` : `* ${s(event.from)} is now known as ${s(event.to)}`);
     case 'who':
       return [formatUsers(event.users, event.room)];
+  }
+}
+
+/** What the server said about the session: errors, registration, shutdown, history batches. */
+function formatServerEvent(
+  event: EventOf<'error' | 'name-rejected' | 'ready' | 'shutdown' | 'warning' | 'batch' | 'history-reset'>,
+  view: ViewState,
+  render: Render,
+): string[] {
+  const { style } = render;
+  switch (event.type) {
     case 'error':
-      return error(formatError(event, view));
+      return errors(style, formatError(event, view));
     case 'name-rejected':
-      return [...error(`! ${s(event.text)} (${s(event.code)})`), ...notice('* Joining with a name chosen by the server instead.')];
+      return [...errors(style, `! ${s(event.text)} (${s(event.code)})`), ...notices(style, '* Joining with a name chosen by the server instead.')];
     case 'ready': {
       const lines: string[] = [];
-      if (event.assigned) lines.push(...notice(`* The server named you ${s(event.name)}. Type /nick <name> to choose your own name.`));
+      if (event.assigned) lines.push(...notices(style, `* The server named you ${s(event.name)}. Type /nick <name> to choose your own name.`));
       lines.push(`You are ${s(event.name)}. ${formatUsers(event.users)}`);
       return lines;
     }
     case 'shutdown':
-      return notice(event.text === '' ? '* Server is shutting down' : `* Server is shutting down: ${s(event.text)}`);
+      return notices(style, event.text === '' ? '* Server is shutting down' : `* Server is shutting down: ${s(event.text)}`);
     case 'warning':
-      return error(`! ${s(event.text)}`);
+      return errors(style, `! ${s(event.text)}`);
     case 'batch':
-      return notice(formatBatch(event));
+      return notices(style, formatBatch(event));
     case 'history-reset':
-      return error(
+      return errors(
+        style,
         `! The server does not know the last message seen in ${targetLabel(event.target)} (it may have restarted without its history); showing the latest messages of each room instead.`,
       );
+  }
+}
+
+/** The connection coming and going, and what became of the messages typed meanwhile ([CLIENT-6]..[CLIENT-10]). */
+function formatConnectionEvent(
+  event: EventOf<'disconnected' | 'unconfirmed' | 'reconnecting' | 'attempt-failed' | 'reconnected' | 'queued' | 'refused' | 'flushed' | 'gave-up' | 'unsent' | 'ended'>,
+  view: ViewState,
+  style: Style,
+): string[] {
+  switch (event.type) {
     case 'disconnected':
       return formatClosed(event.cause, event.reason);
     case 'unconfirmed':
-      return error(...event.messages.map((m) => `! Not confirmed before the connection dropped: ${outgoing(m, view)}`));
+      return errors(style, ...event.messages.map((m) => `! Not confirmed before the connection dropped: ${outgoing(m, view)}`));
     case 'reconnecting':
-      return notice(`* Reconnecting in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})…`);
+      return notices(style, `* Reconnecting in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt})…`);
     case 'attempt-failed':
-      return notice(`* Could not reconnect: ${s(event.reason)}`);
-    case 'reconnected': {
-      const { name, wanted } = event;
-      const first =
-        wanted === undefined || wanted === name
-          ? `* Reconnected as ${s(name)}.`
-          : `* Reconnected as ${s(name)}: the name ${s(wanted)} was not available. Type /nick ${s(wanted)} to try again.`;
-      const rooms = event.rooms.length === 0 ? [] : [`* Joining ${event.rooms.map(s).join(', ')} again.`];
-      return [...notice(first), formatUsers(event.users), ...notice(...rooms)];
-    }
+      return notices(style, `* Could not reconnect: ${s(event.reason)}`);
+    case 'reconnected':
+      return formatReconnected(event, style);
     case 'queued':
-      return notice(`* Not connected; your message will be sent when the connection is back (${event.count} queued).`);
+      return notices(style, `* Not connected; your message will be sent when the connection is back (${event.count} queued).`);
     case 'refused': {
       const max = event.limit === 'lines' ? `${event.max} messages` : formatBytes(event.max);
-      return error(`! Not connected and the queue is full (at most ${max}); not sent: ${outgoing(event.message, view)}`);
+      return errors(style, `! Not connected and the queue is full (at most ${max}); not sent: ${outgoing(event.message, view)}`);
     }
     case 'flushed':
-      return notice(`* Sending ${event.count} queued ${event.count === 1 ? 'message' : 'messages'}.`);
+      return notices(style, `* Sending ${event.count} queued ${event.count === 1 ? 'message' : 'messages'}.`);
     case 'gave-up':
-      return error(`! The server did not come back within ${event.afterMs / 1000} s; giving up.`);
+      return errors(style, `! The server did not come back within ${event.afterMs / 1000} s; giving up.`);
     case 'unsent':
-      return error(...event.messages.map((m) => `! Not sent: ${outgoing(m, view)}`));
+      return errors(style, ...event.messages.map((m) => `! Not sent: ${outgoing(m, view)}`));
     case 'ended':
       return [];
   }
+}
+
+function formatReconnected(event: EventOf<'reconnected'>, style: Style): string[] {
+  const { name, wanted } = event;
+  const first =
+    wanted === undefined || wanted === name
+      ? `* Reconnected as ${s(name)}.`
+      : `* Reconnected as ${s(name)}: the name ${s(wanted)} was not available. Type /nick ${s(wanted)} to try again.`;
+  const rooms = event.rooms.length === 0 ? [] : [`* Joining ${event.rooms.map(s).join(', ')} again.`];
+  return [...notices(style, first), formatUsers(event.users), ...notices(style, ...rooms)];
 }
 
 export function formatClosed(cause: CloseCause, reason: string): string[] {
