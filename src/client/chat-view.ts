@@ -100,137 +100,118 @@ export class ChatView {
   }
 
   onEvent(event: SessionEvent): Output {
-    let bell = false;
-    let lines: string[] | undefined;
+    const told = this.#track(event);
+    const bell = event.type === 'message' && this.#interactive && isMention(event, this.#me);
+    return { lines: told ? [] : formatSessionEvent(event, this.state, this.#render), bell };
+  }
+
+  /**
+   * Takes note of what an event changes here: the user's name, the active
+   * target, the names and rooms seen. True when the event was already told
+   * and prints nothing (a quit seen in several rooms).
+   */
+  #track(event: SessionEvent): boolean {
     switch (event.type) {
       case 'ready':
       case 'reconnected':
         this.#me = event.name;
         for (const user of event.users) this.vocabulary.addUser(user);
-        break;
+        return false;
+      case 'join':
+      case 'leave':
+      case 'nick':
+        return this.#trackPresence(event);
+      case 'message': {
+        const m = event.message;
+        if (!event.own) this.#alive(m.from);
+        if (isRoomName(m.to)) this.vocabulary.addRoom(m.to);
+        return false;
+      }
+      case 'who':
+        for (const user of event.users) this.vocabulary.addUser(user.name);
+        return false;
+      case 'room':
+        this.vocabulary.addRoom(event.room);
+        return false;
+      case 'rooms':
+        for (const room of event.rooms) this.vocabulary.addRoom(room.room);
+        return false;
+      case 'error':
+        if (event.request?.command === 'JOIN' && event.request.target !== undefined) this.#joinRefused(event.request.target);
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  #trackPresence(event: Extract<SessionEvent, { type: 'join' | 'leave' | 'nick' }>): boolean {
+    switch (event.type) {
       case 'join':
         this.vocabulary.addRoom(event.room);
         if (event.own) this.#joined(event.room);
-        else {
-          this.vocabulary.addUser(event.name);
-          this.#seen(event.name);
-        }
-        break;
-      case 'leave':
+        else this.#alive(event.name);
+        return false;
+      case 'leave': {
         if (event.own) {
           if (this.#isActive(event.room)) this.#active = this.#fallback();
-        } else if (event.reason !== 'part') {
-          lines = this.#toldGone(event.name, `${event.reason} ${event.text}`) ? [] : undefined;
-          this.vocabulary.removeUser(event.name);
+          return false;
         }
-        break;
+        if (event.reason === 'part') return false;
+        const told = this.#toldGone(event.name, `${event.reason} ${event.text}`);
+        this.vocabulary.removeUser(event.name);
+        return told;
+      }
       case 'nick':
         if (event.own) this.#me = event.to;
         else if (this.#isActive(event.from) && !isRoomName(event.from)) this.#active = event.to;
         this.vocabulary.renameUser(event.from, event.to);
         this.#seen(event.to);
-        break;
-      case 'message': {
-        const m = event.message;
-        if (!event.own) {
-          this.vocabulary.addUser(m.from);
-          this.#seen(m.from);
-        }
-        if (isRoomName(m.to)) this.vocabulary.addRoom(m.to);
-        bell = this.#interactive && isMention(event, this.#me);
-        break;
-      }
-      case 'who':
-        for (const user of event.users) this.vocabulary.addUser(user.name);
-        break;
-      case 'room':
-        this.vocabulary.addRoom(event.room);
-        break;
-      case 'rooms':
-        for (const room of event.rooms) this.vocabulary.addRoom(room.room);
-        break;
-      case 'error': {
-        const request = event.request;
-        if (request?.command === 'JOIN' && request.target !== undefined) {
-          const key = foldName(request.target);
-          const before = this.#before.get(key);
-          const asked = this.#joining.delete(key);
-          this.#before.delete(key);
-          if (this.#isActive(request.target) && this.#client.room(request.target) === undefined) {
-            this.#active = asked && (before === undefined || !isRoomName(before) || this.#client.room(before) !== undefined) ? before : this.#fallback();
-          }
-        }
-        break;
-      }
+        return false;
     }
-    return { lines: lines ?? formatSessionEvent(event, this.state, this.#render), bell };
+  }
+
+  /** A join was refused: back to what was active before it, or to a room the user is still in. */
+  #joinRefused(target: string): void {
+    const key = foldName(target);
+    const before = this.#before.get(key);
+    const asked = this.#joining.delete(key);
+    this.#before.delete(key);
+    if (!this.#isActive(target) || this.#client.room(target) !== undefined) return;
+    const stillThere = before === undefined || !isRoomName(before) || this.#client.room(before) !== undefined;
+    this.#active = asked && stillThere ? before : this.#fallback();
   }
 
   /** Carries out a typed command (all but quitting, which is the terminal's) and says what happened. */
   act(action: Exclude<Action, { kind: 'quit' }>): string[] {
-    const client = this.#client;
     switch (action.kind) {
       case 'nothing':
         return [];
       case 'say':
-      case 'me': {
-        const target = this.#active;
-        if (target === undefined) return this.#error('No room or conversation is active: /join #room, or /msg <name> <text>.');
-        if (action.kind === 'me') client.me(target, action.text);
-        else client.say(target, action.text);
-        return [];
-      }
+      case 'me':
+        return this.#say(action.kind, action.text);
       case 'msg': {
         const problem = this.#targetProblem(action.target);
         if (problem !== undefined) return this.#error(problem);
-        client.say(action.target, action.text);
+        this.#client.say(action.target, action.text);
         return [];
       }
-      case 'nick': {
-        const problem = nameProblem(action.name, this.#limits.nameLength);
-        if (problem !== undefined) return this.#error(problem);
-        const outcome = client.nick(action.name);
-        if (outcome === 'same') return this.#notice(`* You are already ${sanitize(action.name)}`);
-        return outcome === 'offline' ? notConnected('/nick') : [];
-      }
+      case 'nick':
+        return this.#nick(action.name);
       case 'who': {
         const problem = action.room === undefined ? undefined : roomProblem(action.room, this.#limits.roomLength);
         if (problem !== undefined) return this.#error(problem);
-        return client.who(action.room) ? [] : notConnected('/who');
+        return this.#client.who(action.room) ? [] : notConnected('/who');
       }
-      case 'join': {
-        const problem = roomProblem(action.room, this.#limits.roomLength);
-        if (problem !== undefined) return this.#error(problem);
-        const known = client.room(action.room) ?? this.#joining.get(foldName(action.room));
-        if (known !== undefined) {
-          this.#active = known;
-          return this.#notice(`* You are already in ${sanitize(known)}; it is now the active room.`);
-        }
-        if (!client.join(action.room)) return notConnected('/join');
-        const key = foldName(action.room);
-        this.#joining.set(key, action.room);
-        this.#before.set(key, this.#active);
-        this.#active = action.room;
-        return [];
-      }
+      case 'join':
+        return this.#join(action.room);
       case 'part':
         return this.#part(action.room, action.reason);
       case 'rooms':
-        return client.listRooms() ? [] : notConnected('/rooms');
-      case 'topic': {
-        const room = this.#active;
-        if (room === undefined || !isRoomName(room)) return this.#error('/topic is about the active room; /switch to a room first.');
-        const limit = this.#limits.topicLength;
-        if (action.text !== undefined && encoder.encode(action.text).length > limit) return this.#error(`A topic is at most ${limit} bytes.`);
-        return client.topic(room, action.text) ? [] : notConnected('/topic');
-      }
-      case 'history': {
-        const target = this.#active;
-        if (target === undefined) return this.#error('No room or conversation is active.');
-        const limit = this.#limits.historyPage;
-        if (action.count > limit) return this.#error(`The server gives at most ${limit} messages at a time.`);
-        return client.history(target, action.count) ? [] : notConnected('/history');
-      }
+        return this.#client.listRooms() ? [] : notConnected('/rooms');
+      case 'topic':
+        return this.#topic(action.text);
+      case 'history':
+        return this.#history(action.count);
       case 'switch':
         return this.#switch(action.target);
       case 'help':
@@ -240,6 +221,58 @@ export class ChatView {
       case 'unknown':
         return [...this.#error(`Unknown command ${sanitize(action.command)}; nothing was sent.`), ...HELP_LINES];
     }
+  }
+
+  /** Plain text, or `/me`, to the active target. */
+  #say(kind: 'say' | 'me', text: string): string[] {
+    const target = this.#active;
+    if (target === undefined) return this.#error('No room or conversation is active: /join #room, or /msg <name> <text>.');
+    if (kind === 'me') this.#client.me(target, text);
+    else this.#client.say(target, text);
+    return [];
+  }
+
+  #nick(name: string): string[] {
+    const problem = nameProblem(name, this.#limits.nameLength);
+    if (problem !== undefined) return this.#error(problem);
+    const outcome = this.#client.nick(name);
+    if (outcome === 'same') return this.#notice(`* You are already ${sanitize(name)}`);
+    return outcome === 'offline' ? notConnected('/nick') : [];
+  }
+
+  /** Joins a room and makes it active at once; a room already joined only becomes active. */
+  #join(room: string): string[] {
+    const problem = roomProblem(room, this.#limits.roomLength);
+    if (problem !== undefined) return this.#error(problem);
+    const key = foldName(room);
+    const known = this.#client.room(room) ?? this.#joining.get(key);
+    if (known !== undefined) {
+      this.#active = known;
+      return this.#notice(`* You are already in ${sanitize(known)}; it is now the active room.`);
+    }
+    if (!this.#client.join(room)) return notConnected('/join');
+    this.#joining.set(key, room);
+    this.#before.set(key, this.#active);
+    this.#active = room;
+    return [];
+  }
+
+  /** Reads or sets the topic of the active room. */
+  #topic(text: string | undefined): string[] {
+    const room = this.#active;
+    if (room === undefined || !isRoomName(room)) return this.#error('/topic is about the active room; /switch to a room first.');
+    const limit = this.#limits.topicLength;
+    if (text !== undefined && encoder.encode(text).length > limit) return this.#error(`A topic is at most ${limit} bytes.`);
+    return this.#client.topic(room, text) ? [] : notConnected('/topic');
+  }
+
+  /** The last `count` messages of the active target. */
+  #history(count: number): string[] {
+    const target = this.#active;
+    if (target === undefined) return this.#error('No room or conversation is active.');
+    const limit = this.#limits.historyPage;
+    if (count > limit) return this.#error(`The server gives at most ${limit} messages at a time.`);
+    return this.#client.history(target, count) ? [] : notConnected('/history');
   }
 
   #part(given: string | undefined, reason: string): string[] {
@@ -307,6 +340,12 @@ export class ChatView {
   /** Someone was seen alive: a later departure is news again. */
   #seen(name: string): void {
     this.#gone.delete(foldName(name));
+  }
+
+  /** Someone else joined or spoke: a name to complete, and alive. */
+  #alive(name: string): void {
+    this.vocabulary.addUser(name);
+    this.#seen(name);
   }
 
   #targetProblem(target: string): string | undefined {
