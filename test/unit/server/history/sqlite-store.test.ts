@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore, type SqliteStore, type SqliteStoreOptions } from '../../../../src/server/history/sqlite-store.ts';
-import { StorageError, privateKey, type StoredMessage } from '../../../../src/server/history/store.ts';
+import { StorageError, privateKey, type Bound, type StoreQuery, type StoredMessage } from '../../../../src/server/history/store.ts';
 import { tsxArgs } from '../../../support/server-process.ts';
 import { describeStoreContract, draft } from './store-contract.ts';
 
@@ -130,6 +130,107 @@ describe('SqliteStore across restarts [STORE-2]', () => {
     const prefixes = new Set(Array.from({ length: 5 }, (_, i) => open(join(dir, `p${i}.db`)).idPrefix));
     expect(prefixes.size).toBe(5);
     for (const prefix of prefixes) expect(prefix).toMatch(/^[a-z0-9]{6}-$/);
+  });
+});
+
+describe('SqliteStore group commit [STORE-1]', () => {
+  it('saves tenures and rooms in the turn’s transaction, committed by commit(), not on their own', () => {
+    const path = join(dir, 'history.db');
+    const first = open(path);
+    expect(first.inTransaction).toBe(false);
+    first.saveTenure('alice', { keyHash: 'hash-of-alice', floor: 0 });
+    // An autocommit would have ended the transaction (and cost an fsync of its own).
+    expect(first.inTransaction).toBe(true);
+    first.commit();
+    expect(first.inTransaction).toBe(false);
+
+    const m = first.append(draft('#a'));
+    first.saveRoom({ key: '#a', name: '#A', topic: 'topic', setter: 'alice', topicTime: m.time });
+    first.saveTenure('bob', { keyHash: 'hash-of-bob', floor: m.num });
+    expect(first.inTransaction).toBe(true);
+    // The same connection reads what the turn wrote before it is committed.
+    expect(first.rooms()).toHaveLength(1);
+    expect(first.tenure('bob')).toEqual({ keyHash: 'hash-of-bob', floor: m.num });
+    first.commit();
+    expect(first.inTransaction).toBe(false);
+
+    first.saveRoom({ key: '#b', name: '#b', topic: '', setter: '*', topicTime: 0 });
+    expect(first.inTransaction).toBe(true);
+    first.saveTenure('carol', { keyHash: 'hash-of-carol', floor: 1 });
+    // close() commits what the turn wrote.
+    first.close();
+
+    const second = open(path);
+    expect(second.inTransaction).toBe(false);
+    expect(second.rooms().map((room) => room.key)).toEqual(['#a', '#b']);
+    expect(everything(second, ['#a'])).toEqual([m]);
+    expect(['alice', 'bob', 'carol'].map((name) => second.tenure(name)?.keyHash)).toEqual(['hash-of-alice', 'hash-of-bob', 'hash-of-carol']);
+  });
+
+  it('throws WRITE_FAILED for a tenure it cannot save, and keeps the turn', () => {
+    const store = open();
+    const m = store.append(draft('#a'));
+    const error = storageError(() => store.saveTenure('alice', { keyHash: null as unknown as string, floor: 0 }));
+    expect(error.code).toBe('WRITE_FAILED');
+    store.commit();
+    expect(everything(store, ['#a'])).toEqual([m]);
+    expect(store.tenure('alice')).toBeUndefined();
+  });
+});
+
+describe('SqliteStore seq cache', () => {
+  it('numbers seq right for targets it no longer caches, after thousands of conversations', () => {
+    const path = join(dir, 'history.db');
+    const store = open(path);
+    const keys = Array.from({ length: 5000 }, (_, i) => privateKey('alice', `user${i}`));
+    for (const key of keys) store.append(draft(key));
+    const room = store.append(draft('#a'));
+    // The first keys were the least recently used: long since forgotten by the cache.
+    for (const key of keys.slice(0, 3)) expect(store.append(draft(key)).seq).toBe(2);
+    for (const key of keys.slice(0, 3)) expect(store.append(draft(key)).seq).toBe(3);
+    expect(store.append(draft('#a')).seq).toBe(room.seq + 1);
+    expect(store.append(draft(keys.at(-1)!)).seq).toBe(2);
+  });
+});
+
+describe('SqliteStore pages of many targets (HISTORY *) [HIST-5]', () => {
+  /** The page merged from single-target pages, which the contract checks on their own. */
+  function mergedByHand(store: SqliteStore, targets: readonly string[], query: StoreQuery, floor: number): StoredMessage[] {
+    const all = targets.flatMap((t) => store.page([t], query, floor)).sort((a, b) => a.num - b.num);
+    return query.kind === 'latest' || query.kind === 'before' ? all.slice(Math.max(0, all.length - query.limit)) : all.slice(0, query.limit);
+  }
+
+  it('gives the page of a thousand conversations and more, above the floor, for every kind of query and bound', () => {
+    const store = open();
+    const keys = Array.from({ length: 1500 }, (_, i) => privateKey('alice', `user${i}`));
+    let t = 1_000;
+    // Uneven conversations, several messages to a millisecond.
+    for (let i = 0; i < 6000; i++) store.append(draft(keys[(i * 7919) % (i < 3000 ? 1500 : 40)]!, `m${i}`, (t += i % 3 === 0 ? 1 : 0)));
+    store.commit();
+    const floor = 1200;
+    const targets = store.conversationsOf('alice');
+    expect(targets).toHaveLength(1500);
+    const num = (n: number): Bound => ({ by: 'num', num: n });
+    const time = (ms: number): Bound => ({ by: 'time', time: ms });
+    const queries: StoreQuery[] = [
+      { kind: 'latest', limit: 500 },
+      { kind: 'latest', limit: 1 },
+      { kind: 'before', bound: num(3001), limit: 200 },
+      { kind: 'before', bound: time(2_500), limit: 500 },
+      { kind: 'after', bound: num(0), limit: 500 },
+      { kind: 'after', bound: time(1_900), limit: 77 },
+      { kind: 'between', from: num(1500), to: num(5000), limit: 500 },
+      { kind: 'between', from: time(1_100), to: time(2_000), limit: 500 },
+    ];
+    for (const query of queries) {
+      for (const f of [0, floor]) {
+        const page = store.page(targets, query, f);
+        expect(page, JSON.stringify({ query, f })).toEqual(mergedByHand(store, targets, query, f));
+        expect(page.length).toBeGreaterThan(0);
+        expect(page.every((m) => m.num > f)).toBe(true);
+      }
+    }
+    expect(store.page(targets, { kind: 'latest', limit: 10 }, store.lastNum())).toEqual([]);
   });
 });
 
