@@ -10,6 +10,7 @@
  *
  * A `<ref>` is `id=<message id>` or `time=<ms since the epoch>`.
  */
+import { isToken } from './names.ts';
 
 export type HistoryRef = { readonly by: 'id'; readonly id: string } | { readonly by: 'time'; readonly time: number };
 
@@ -24,13 +25,12 @@ export type HistoryKind = HistoryQuery['kind'];
 /** Parameters after `<target>` that each selector takes. */
 const ARITY: Readonly<Record<HistoryKind, number>> = { latest: 1, before: 2, after: 2, between: 3 };
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const DECIMAL = /^(0|[1-9][0-9]{0,15})$/;
 
 export function parseRef(text: string): HistoryRef | undefined {
   if (text.startsWith('id=')) {
     const id = text.slice(3);
-    return ID.test(id) ? { by: 'id', id } : undefined;
+    return isToken(id) ? { by: 'id', id } : undefined;
   }
   if (text.startsWith('time=')) {
     const digits = text.slice(5);

@@ -1,8 +1,15 @@
-/** User names (SPEC [NAME-1], [NAME-2]) and room names ([ROOM-1], [ROOM-2]). */
+/** User names (SPEC [NAME-1], [NAME-2]), room names ([ROOM-1], [ROOM-2]) and tokens. */
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const ROOM = /^#[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const RESERVED = new Set(['you']);
+
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** A message id ([MSG-4]) or a name's key ([NAME-5]): 1 to 64 characters of `A–Z a–z 0–9 - _`. */
+export function isToken(text: string): boolean {
+  return TOKEN.test(text);
+}
 
 /** Why `name` is not a valid user name, or undefined when it is. */
 export function nameProblem(name: string, maxLength: number): string | undefined {

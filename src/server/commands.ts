@@ -5,7 +5,7 @@
  */
 import { ProtocolError, isFatal } from '../protocol/errors.ts';
 import { parseHistoryQuery } from '../protocol/history.ts';
-import { isRoomName } from '../protocol/names.ts';
+import { isRoomName, isToken } from '../protocol/names.ts';
 import { LeaveReason, MessageKind, SUPPORTED_VERSIONS, serverLine } from '../protocol/messages.ts';
 import type { Message } from '../protocol/parser.ts';
 import { historyBatch, type Hub } from './hub.ts';
@@ -37,7 +37,6 @@ interface CommandSpec {
 }
 
 const MAX_TOKEN = 64;
-const KEY = /^[A-Za-z0-9_-]{1,64}$/;
 
 // HELLO <version> [<name> [<key>]]
 const hello: Handler = (ctx, session, [version, name, key]) => {
@@ -48,7 +47,7 @@ const hello: Handler = (ctx, session, [version, name, key]) => {
       `Protocol version ${version} is not supported; this server speaks ${SUPPORTED_VERSIONS.join(', ')}`,
     );
   }
-  if (key !== undefined && !KEY.test(key)) throw new ProtocolError('BAD_PARAMS', 'HELLO', 'A key is 1 to 64 characters of A-Z a-z 0-9 - _');
+  if (key !== undefined && !isToken(key)) throw new ProtocolError('BAD_PARAMS', 'HELLO', 'A key is 1 to 64 characters of A-Z a-z 0-9 - _');
   const registered = ctx.hub.register(session, name, key);
   const others = ctx.hub.online - 1;
   session.send(serverLine.welcome(registered, session.key, `Hello ${registered}, ${others} other ${others === 1 ? 'user' : 'users'} online.`));

@@ -198,8 +198,7 @@ export class Hub {
     const to = target ?? this.#options.lobby;
     if (to === undefined) throw new ProtocolError('NOT_IN_ROOM', command, 'This server has no lobby; name a room or a user');
     if (isRoomName(to)) {
-      // Looked up before the name is checked: a room that exists has a valid name.
-      const room = this.#rooms.get(foldName(to)) ?? this.#existingRoom(to, command);
+      const room = this.#existingRoom(to, command);
       if (!room.members.has(session)) throw new ProtocolError('NOT_IN_ROOM', command, `Join ${room.name} first`);
       // With a database, a room is stored before its first message ([ROOM-6]).
       if (this.#options.store.persistent && !room.stored) this.#saveRoom(room, room.topic, command);
@@ -297,13 +296,9 @@ export class Hub {
 
   #append(session: Session, target: string, to: string, kind: MessageKind, text: string, command: string): StoredMessage {
     const time = this.#stamp();
-    let message: StoredMessage;
-    try {
-      message = this.#options.store.append({ target, from: session.name, to, kind, text, time });
-    } catch (error) {
-      if (!(error instanceof StorageError)) throw error;
-      throw new ProtocolError('STORAGE_FAILED', command, 'The message could not be stored and was not sent', { cause: error });
-    }
+    const message = storing(command, 'The message could not be stored and was not sent', () =>
+      this.#options.store.append({ target, from: session.name, to, kind, text, time }),
+    );
     session.lastSpoke = time;
     return message;
   }
@@ -328,12 +323,9 @@ export class Hub {
       return;
     }
     const floor = store.lastNum();
-    try {
-      store.saveTenure(foldName(name), { keyHash: hashKey(session.key), floor });
-    } catch (error) {
-      if (!(error instanceof StorageError)) throw error;
-      throw new ProtocolError('STORAGE_FAILED', command, 'The name could not be recorded; try again', { cause: error });
-    }
+    storing(command, 'The name could not be recorded; try again', () =>
+      store.saveTenure(foldName(name), { keyHash: hashKey(session.key), floor }),
+    );
     session.privateFloor = floor;
   }
 
@@ -351,16 +343,17 @@ export class Hub {
   #saveRoom(room: Room, topic: Topic, command: string): void {
     const store = this.#options.store;
     if (!store.persistent) return;
-    try {
-      store.saveRoom({ key: room.key, name: room.name, topic: topic.text, setter: topic.setter, topicTime: topic.time });
-    } catch (error) {
-      if (!(error instanceof StorageError)) throw error;
-      throw new ProtocolError('STORAGE_FAILED', command, 'The room could not be stored; nothing was changed', { cause: error });
-    }
+    storing(command, 'The room could not be stored; nothing was changed', () =>
+      store.saveRoom({ key: room.key, name: room.name, topic: topic.text, setter: topic.setter, topicTime: topic.time }),
+    );
     room.stored = true;
   }
 
-  /** A room that exists, by name: NO_SUCH_ROOM for a valid name that is not one, BAD_ROOM for an invalid one. */
+  /**
+   * A room that exists, by name: NO_SUCH_ROOM for a valid name that is not
+   * one, BAD_ROOM for an invalid one. Looked up before the name is checked:
+   * a room that exists has a valid name, and every message comes this way.
+   */
   #existingRoom(name: string, command: string): Room {
     const room = this.#rooms.get(foldName(name));
     if (room !== undefined) return room;
@@ -441,6 +434,16 @@ function toStoreQuery(query: HistoryQuery, resolve: (id: string) => Bound): Stor
       return { kind: query.kind, bound: bound(query.ref), limit: query.limit };
     case 'between':
       return { kind: 'between', from: bound(query.from), to: bound(query.to), limit: query.limit };
+  }
+}
+
+/** Runs a store write for `command`; a refusal is STORAGE_FAILED, before anything is shown ([STORE-3]). */
+function storing<T>(command: string, refusal: string, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    throw new ProtocolError('STORAGE_FAILED', command, refusal, { cause: error });
   }
 }
 
